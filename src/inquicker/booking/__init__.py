@@ -1,0 +1,1 @@
+"""Visit settings, visit tokens, holds and visit creation."""

@@ -1,0 +1,1 @@
+"""The catalog: what a health system offers (locations, providers, schedules, ...)."""

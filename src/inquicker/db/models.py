@@ -1,0 +1,48 @@
+"""Imports every table so metadata is complete (Alembic, tests)."""
+
+from inquicker.catalog.models import (
+    AcceptanceList,
+    AcceptanceListPlan,
+    AppointmentType,
+    InsurancePlan,
+    Location,
+    MedicalGroup,
+    Provider,
+    ProviderLanguage,
+    ProviderMedicalGroup,
+    Region,
+    Service,
+)
+from inquicker.catalog.schedule_models import (
+    Schedule,
+    ScheduleAppointmentType,
+    ScheduleException,
+    ScheduleHours,
+    SchedulePlan,
+)
+from inquicker.db.base import Base
+from inquicker.tenancy.models import ApiKey, HealthSystem, Site, SiteHealthSystem
+
+__all__ = [
+    "AcceptanceList",
+    "AcceptanceListPlan",
+    "ApiKey",
+    "AppointmentType",
+    "Base",
+    "HealthSystem",
+    "InsurancePlan",
+    "Location",
+    "MedicalGroup",
+    "Provider",
+    "ProviderLanguage",
+    "ProviderMedicalGroup",
+    "Region",
+    "Schedule",
+    "ScheduleAppointmentType",
+    "ScheduleException",
+    "ScheduleHours",
+    "SchedulePlan",
+    "Service",
+    "Site",
+    "SiteHealthSystem",
+]

@@ -1,0 +1,43 @@
+"""One typed settings class; every value comes from the environment with prefix INQUICKER_."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me-in-production-0000"  # noqa: S105 - refused outside dev
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INQUICKER_", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    database_url: str = "sqlite:///./inquicker.db"
+    # Signs visit tokens (HS256). Must be set to a real secret outside dev/test.
+    secret_key: str = DEV_SECRET
+    # Honour X-Forwarded-Proto / X-Forwarded-Host when building links (behind a proxy only).
+    trust_proxy: bool = False
+    log_level: str = "INFO"
+    access_log: bool = True
+    # AES-GCM key (base64, 32 bytes) for patient data at rest; unset stores it unencrypted.
+    phi_key: str | None = None
+    max_holds_per_key: int = Field(default=20, ge=0)
+    page_size_default: int = Field(default=10, ge=1, le=100)
+    page_size_max: int = Field(default=100, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.env == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("INQUICKER_SECRET_KEY must be set in production")
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError("INQUICKER_SECRET_KEY must be at least 32 characters")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

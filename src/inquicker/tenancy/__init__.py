@@ -1,0 +1,1 @@
+"""Sites, health systems and API keys."""
