@@ -82,3 +82,44 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_sessionmaker(engine)
+
+
+# --- HTTP fixtures -------------------------------------------------------------------------
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from inquicker.app import create_app  # noqa: E402
+from inquicker.settings import Settings  # noqa: E402
+from tests.support.jsonapi import assert_valid_document  # noqa: E402
+from tests.support.seed import Keys, seed  # noqa: E402
+
+JSONAPI = "application/vnd.api+json"
+
+
+class ApiClient(TestClient):
+    """A TestClient that validates every JSON:API response against the official schema."""
+
+    def request(self, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        response = super().request(*args, **kwargs)
+        if response.headers.get("content-type", "").startswith(JSONAPI) and response.content:
+            assert_valid_document(response.json())
+        return response
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(env="test", access_log=False)
+
+
+@pytest.fixture
+def client(engine: Engine, settings: Settings) -> Iterator[ApiClient]:
+    app = create_app(settings, engine=engine)
+    with ApiClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def keys(session_factory: sessionmaker[Session]) -> Keys:
+    """The two-tenant data set of tests/support/seed.py."""
+    with session_factory() as session, session.begin():
+        return seed(session)

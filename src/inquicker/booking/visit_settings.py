@@ -50,9 +50,7 @@ class Validation(BaseModel):
 
     def params(self) -> dict[str, Any]:
         """The kind's parameters that are set, keyed by their bundle (alias) names."""
-        return self.model_dump(
-            by_alias=True, exclude_none=True, exclude={"kind", "attributes"}
-        )
+        return self.model_dump(by_alias=True, exclude_none=True, exclude={"kind", "attributes"})
 
 
 class VisitSettings(BaseModel):

@@ -1,0 +1,111 @@
+"""create_app(settings): the one place routes and middleware are assembled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine, text
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from inquicker.catalog.registry import build_registry
+from inquicker.db.base import utcnow
+from inquicker.db.engine import make_engine, make_sessionmaker
+from inquicker.jsonapi.errors import ApiError, ErrorObject
+from inquicker.jsonapi.routes import Api, error_response, internal_error_response
+from inquicker.logs import AccessLogMiddleware, configure_logging
+from inquicker.settings import Settings, get_settings
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Starlette:
+    """Assemble the API for ``settings`` (or the environment's)."""
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+    api = Api(
+        settings=settings,
+        sessions=make_sessionmaker(engine),
+        registry=build_registry(),
+        clock=clock,
+    )
+
+    def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    def readyz(_: Request) -> Response:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # any database failure means "not ready", never a crash
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/readyz", readyz, methods=["GET", "HEAD"]),
+    ]
+    for prefix in ("/api/v3", "/v3"):
+        routes.append(Route(prefix + "/{hostname}/{rest:path}", api.handle, methods=ALL_METHODS))
+        routes.append(Route(prefix + "/{hostname}", api.handle, methods=ALL_METHODS))
+
+    async def on_api_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(exc)
+
+    async def on_http_error(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        title = "Not found" if exc.status_code == 404 else "HTTP error"
+        code = "not-found" if exc.status_code == 404 else "http-error"
+        return error_response(
+            ApiError([ErrorObject(exc.status_code, code, title, str(exc.detail))])
+        )
+
+    async def on_crash(_: Request, exc: Exception) -> Response:
+        return internal_error_response()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(AccessLogMiddleware, enabled=settings.access_log),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "HEAD", "POST"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "Accept",
+                    "X-Api-Key",
+                    "Idempotency-Key",
+                ],
+                expose_headers=["Location", "X-Request-Id", "ETag"],
+            ),
+        ],
+        exception_handlers={
+            ApiError: on_api_error,
+            HTTPException: on_http_error,
+            Exception: on_crash,
+        },
+    )
+    app.state.api = api
+    app.state.engine = engine
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for uvicorn (--factory): settings and logging from the environment."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,128 @@
+"""Which start times a schedule offers: cells from the rules, then seats, duration and window.
+
+Instants are integer UTC epoch seconds throughout. A cell is one slot of an open range,
+laid out in wall-clock time on each local date (opens, opens + slot, ... while the cell
+ends by closes), then converted to UTC: a wall time skipped by a spring-forward gap yields
+no cell, a repeated fall-back wall time yields two. A start is offered when it and the
+following cells, stepping one slot of elapsed time at a time, are all cells with a free seat.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping
+from datetime import datetime
+
+from inquicker.availability.rules import DateException, OpenRange, ScheduleRules
+from inquicker.availability.zones import (
+    DAY,
+    epoch_ceil,
+    format_times,
+    local_day_segments,
+    offset_bounds,
+)
+
+__all__ = [
+    "DateException",
+    "OpenRange",
+    "ScheduleRules",
+    "cells_needed",
+    "covered_cells",
+    "format_times",
+    "offered_times",
+]
+
+
+def cells_needed(rules: ScheduleRules, duration_minutes: int) -> int:
+    """How many consecutive cells an appointment of this duration occupies."""
+    if duration_minutes < 1:
+        raise ValueError(f"duration_minutes must be positive, not {duration_minutes}")
+    return -(-duration_minutes // rules.slot_minutes)
+
+
+def _cells(rules: ScheduleRules, low: int, high: int) -> list[int]:
+    """All cell starts in [low, high), ascending and unique."""
+    if high <= low:
+        return []
+    name = rules.time_zone
+    slot = rules.slot_seconds
+    # Local days whose wall clock any instant in [low, high) can show; using the extreme
+    # offsets keeps this right even where a fall-back moves the clock to the previous date.
+    min_offset, max_offset = offset_bounds(name, low, high - 1)
+    cells: list[int] = []
+    extend = cells.extend
+    # Cells come out ascending unless ranges overlap or a fall-back repeats wall times;
+    # only then do we pay for sorting and de-duplicating.
+    ordered = True
+    for day in range((low + min_offset) // DAY, (high - 1 + max_offset) // DAY + 1):
+        ranges = rules.ranges_on(day)
+        if not ranges:
+            continue
+        midnight = day * DAY
+        segments = local_day_segments(name, day)
+        for opens, closes in ranges:
+            count = (closes - opens) // slot
+            if count <= 0:
+                continue
+            first_wall = midnight + opens
+            # A wall time exists once per segment whose UTC span contains wall - offset:
+            # never inside a gap, twice in a fall-back overlap. Usually there is one segment.
+            for seg_start, seg_end, offset in segments:
+                base = first_wall - offset
+                first = max(0, -(-(seg_start - base) // slot))
+                stop = min(count, -(-(seg_end - base) // slot))
+                if first < stop:
+                    start = base + first * slot
+                    if cells and start <= cells[-1]:
+                        ordered = False
+                    extend(range(start, base + stop * slot, slot))
+    if not ordered:
+        cells = sorted(set(cells))
+    return cells[bisect_left(cells, low) : bisect_left(cells, high)]
+
+
+def offered_times(
+    rules: ScheduleRules,
+    duration_minutes: int,
+    taken: Mapping[int, int],
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+) -> list[int]:
+    """Start instants (UTC epoch seconds, ascending) offered for an appointment duration."""
+    needed = cells_needed(rules, duration_minutes)
+    slot = rules.slot_seconds
+    now_s = epoch_ceil(now)
+    # Integer starts t satisfy t >= x iff t >= ceil(x), and t < x iff t < ceil(x).
+    low = max(epoch_ceil(window_start), now_s + rules.lead_minutes * 60)
+    high = min(epoch_ceil(window_end), now_s + rules.horizon_days * DAY)
+    if high <= low or rules.capacity < 1:
+        return []
+    # A start just before `high` still needs its later cells to be free.
+    cells = _cells(rules, low, high + (needed - 1) * slot)
+    capacity = rules.capacity
+    if len(taken) <= 2 * len(cells):
+        full = {cell for cell, seats in taken.items() if seats >= capacity}
+        free = [cell for cell in cells if cell not in full] if full else cells
+    else:  # a caller passing far more than the window: look up only what we need
+        seats_in = taken.get
+        free = [cell for cell in cells if seats_in(cell, 0) < capacity]
+    starts = free[: bisect_left(free, high)]
+    if needed > 1:
+        free_set = set(free)
+        # One cheap pass per extra cell rather than a generator per start.
+        for step in range(slot, needed * slot, slot):
+            starts = [start for start in starts if start + step in free_set]
+    return starts
+
+
+def covered_cells(rules: ScheduleRules, start: int, duration_minutes: int) -> list[int] | None:
+    """The cells a booking at `start` occupies, or None if the rules do not allow that start.
+
+    Seats, lead time, horizon and window are not considered: this is what a booking claims.
+    """
+    needed = cells_needed(rules, duration_minutes)
+    slot = rules.slot_seconds
+    wanted = list(range(start, start + needed * slot, slot))
+    cells = set(_cells(rules, start, wanted[-1] + 1))
+    return wanted if cells.issuperset(wanted) else None

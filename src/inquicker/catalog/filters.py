@@ -1,0 +1,54 @@
+"""Filter value parsers shared by catalog declarations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+MAX_FILTER_VALUES = 100
+
+
+def string_list(raw: Any) -> list[str]:
+    """Comma-separated values (bracket spelling) or a JSON string/number/list of them."""
+    values = [_scalar(v) for v in raw] if isinstance(raw, list) else _scalar(raw).split(",")
+    out = [v.strip() for v in values if v.strip()]
+    if not out:
+        raise ValueError("a value is required.")
+    if len(out) > MAX_FILTER_VALUES:
+        raise ValueError(f"at most {MAX_FILTER_VALUES} values are allowed.")
+    return out
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    raise ValueError("expected a string, a number or a list of them.")
+
+
+def choice(mapping: dict[str, str]) -> Callable[[Any], list[str]]:
+    """Values from a fixed set (case-insensitive), mapped to their stored form."""
+    lowered = {k.lower(): v for k, v in mapping.items()}
+
+    def parse(raw: Any) -> list[str]:
+        values = string_list(raw)
+        bad = [v for v in values if v.lower() not in lowered]
+        if bad:
+            allowed = ", ".join(mapping)
+            raise ValueError(f"unknown value(s) {', '.join(bad)}; allowed: {allowed}.")
+        return list(dict.fromkeys(lowered[v.lower()] for v in values))
+
+    return parse
+
+
+def boolean(raw: Any) -> bool:
+    """true/false, 1/0, yes/no, or a JSON boolean."""
+    if isinstance(raw, bool):
+        return raw
+    text = _scalar(raw).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ValueError("expected true or false.")

@@ -1,0 +1,68 @@
+"""The providers resource declaration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, select
+
+from inquicker.catalog.models import Provider, ProviderMedicalGroup
+from inquicker.catalog.schedule_models import Schedule
+from inquicker.catalog.scoping import tenant_scope
+from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.resource import Attr, Rel, Resource
+
+
+def _schedules() -> Select[Any, Any]:
+    return select(Schedule.provider_pk, Schedule.pk)
+
+
+def _medical_groups() -> Select[Any, Any]:
+    return select(ProviderMedicalGroup.provider_pk, ProviderMedicalGroup.medical_group_pk)
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value or [])
+
+
+PROVIDER_ATTRIBUTES: tuple[Attr, ...] = (
+    Attr("name", Provider.name, sortable=True),
+    Attr("suffix", Provider.suffix),
+    Attr("gender", Provider.gender),
+    Attr("affiliation", Provider.affiliation),
+    Attr("provider-type", Provider.provider_type),
+    Attr("bio", Provider.bio),
+    Attr("credentials", Provider.credentials),
+    Attr("card-image", Provider.card_image),
+    Attr("profile-image", Provider.profile_image),
+    Attr("grad-school", Provider.grad_school),
+    Attr("undergrad-school", Provider.undergrad_school),
+    Attr("backgrounds", Provider.backgrounds, convert=_list),
+    Attr("subspecialties", Provider.subspecialties, convert=_list),
+    Attr("languages", Provider.languages, convert=_list),
+)
+
+PROVIDER_RELATIONSHIPS: tuple[Rel, ...] = (
+    Rel("schedules", "schedules", True, _schedules),
+    Rel("medical-groups", "medical-groups", True, _medical_groups),
+)
+
+
+def _scope(ctx: RequestContext) -> tuple[ColumnElement[bool], ...]:
+    return tuple(tenant_scope(Provider.__table__)(ctx))
+
+
+def provider_resource(
+    attributes: tuple[Attr, ...] = PROVIDER_ATTRIBUTES, **kwargs: Any
+) -> Resource:
+    """The providers declaration; filters are added by the search module."""
+    return Resource(
+        type="providers",
+        table=Provider.__table__,
+        attributes=attributes,
+        relationships=PROVIDER_RELATIONSHIPS,
+        scope=_scope,
+        default_sort=("name",),
+        description="Practitioners and health resources (e.g. an MRI machine).",
+        **kwargs,
+    )

@@ -1,0 +1,60 @@
+"""Tenant scopes and id resolution shared by the catalog declarations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import ColumnElement, FromClause, func, or_, select
+
+from inquicker.catalog.schedule_models import Schedule
+from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.errors import ApiError, bad_parameter
+
+Scope = Callable[[RequestContext], Sequence[ColumnElement[bool]]]
+
+
+def tenant_scope(table: FromClause) -> Scope:
+    """A scope callable: rows of ``table`` owned by the request's health systems."""
+
+    def scope(ctx: RequestContext) -> Sequence[ColumnElement[bool]]:
+        return (table.c.health_system_pk.in_(ctx.tenant.health_system_pks),)
+
+    return scope
+
+
+def active_schedules(ctx: RequestContext) -> ColumnElement[bool]:
+    """Condition on Schedule: active and owned by the tenant."""
+    return Schedule.active.is_(True) & Schedule.health_system_pk.in_(ctx.tenant.health_system_pks)
+
+
+def resolve_slugs(
+    ctx: RequestContext,
+    table: FromClause,
+    values: Sequence[str],
+    filter_name: str,
+    *,
+    also_by_name: bool = False,
+) -> list[int]:
+    """pks of the tenant's rows with these ids (or names); 400 naming the filter otherwise."""
+    lowered = [v.lower() for v in values]
+    cond: ColumnElement[bool] = table.c.slug.in_(values)
+    if also_by_name:
+        cond = or_(cond, func.lower(table.c.name).in_(lowered))
+    rows = ctx.session.execute(
+        select(table.c.pk, table.c.slug, table.c.name if also_by_name else table.c.slug).where(
+            table.c.health_system_pk.in_(ctx.tenant.health_system_pks), cond
+        )
+    ).all()
+    found = {r[1] for r in rows} | ({str(r[2]).lower() for r in rows} if also_by_name else set())
+    missing = [v for v in values if v not in found and v.lower() not in found]
+    if missing:
+        raise ApiError(
+            [
+                bad_parameter(
+                    f"filter[{filter_name}]",
+                    f"Filter '{filter_name}': unknown id(s) {', '.join(missing)}.",
+                    code="invalid-filter-value",
+                )
+            ]
+        )
+    return [r[0] for r in rows]

@@ -1,0 +1,208 @@
+"""The `inquicker` command: migrate, demo, serve, import, export, keys."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import orjson
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from inquicker.db.engine import make_engine, make_sessionmaker, transaction
+from inquicker.db.migrate import upgrade
+from inquicker.settings import get_settings
+
+app = typer.Typer(help="InQuicker API v3 server.", no_args_is_help=True, add_completion=False)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+DEMO_HOSTNAME = "winter-health.inquicker.com"
+
+
+def fail(reason: str) -> NoReturn:
+    """Exit non-zero with a one-line reason."""
+    typer.echo(f"error: {reason}", err=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def unit_of_work(migrate: bool = False) -> Iterator[Session]:
+    """A session on INQUICKER_DATABASE_URL, committed on success."""
+    try:
+        engine = make_engine(get_settings().database_url)
+        if migrate:
+            upgrade(engine)
+        with transaction(make_sessionmaker(engine)) as session:
+            yield session
+        engine.dispose()
+    except SQLAlchemyError as exc:
+        fail(f"database: {str(exc).splitlines()[0]}")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the latest version (safe to repeat)."""
+    with unit_of_work(migrate=True):
+        pass
+    typer.echo("database is at the latest schema version")
+
+
+@app.command()
+def demo(
+    serve_after: Annotated[bool, typer.Option("--serve", help="Serve the API afterwards.")] = False,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+) -> None:
+    """Migrate, load the Winter Health demo bundle and print a working API key."""
+    from inquicker.bundle.demo import load_demo
+    from inquicker.tenancy.keys import create_key
+
+    with unit_of_work(migrate=True) as session:
+        result = load_demo(session)
+        issued = create_key(session, DEMO_HOSTNAME, "demo", ("read", "book"))
+    base = f"http://{host}:{port}/api/v3/{DEMO_HOSTNAME}"
+    typer.echo(f"Loaded demo health system '{result.health_system}' at {DEMO_HOSTNAME}.")
+    typer.echo(f"API key (read,book), shown once: {issued.secret}")
+    typer.echo("Try:")
+    typer.echo(
+        f"  curl -H 'Accept: application/vnd.api+json' '{base}/locations?api_key={issued.secret}'"
+    )
+    if serve_after:
+        serve(host=host, port=port, workers=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    from inquicker.logs import configure_logging
+
+    configure_logging(get_settings().log_level)
+    typer.echo(f"Serving on http://{host}:{port} (Ctrl-C to stop)")
+    uvicorn.run(
+        "inquicker.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=None,
+        proxy_headers=get_settings().trust_proxy,
+    )
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="Bundle file (JSON or YAML).")]) -> None:
+    """Import a data bundle: idempotent upsert, all or nothing."""
+    from inquicker.bundle.importer import import_bundle
+    from inquicker.bundle.io import load_document
+    from inquicker.bundle.schema import BundleError
+
+    try:
+        document = load_document(file)
+        with unit_of_work(migrate=False) as session:
+            result = import_bundle(session, document)
+    except BundleError as exc:
+        for problem in exc.problems:
+            typer.echo(f"{problem.path}: {problem.message}", err=True)
+        fail(f"bundle refused with {len(exc.problems)} problem(s); nothing was changed")
+    typer.echo(f"imported health system '{result.health_system}'")
+    for section, counts in result.counts.items():
+        typer.echo(f"  {section}: {counts}")
+
+
+@app.command()
+def export(
+    health_system_id: Annotated[str, typer.Argument(help="The health system's id.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+) -> None:
+    """Export a health system as a bundle (to stdout, or to a file with -o)."""
+    from inquicker.bundle.exporter import export_bundle
+
+    with unit_of_work() as session:
+        try:
+            document = export_bundle(session, health_system_id)
+        except LookupError:
+            fail(f"no health system with id {health_system_id!r}")
+    data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        typer.echo(f"wrote {output}")
+
+
+@keys_app.command("create")
+def keys_create(
+    site: Annotated[str, typer.Option(help="The site's partner hostname.")],
+    name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
+    scopes: Annotated[str, typer.Option(help="Comma-separated: read, book.")] = "read",
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the key.")] = False,
+) -> None:
+    """Create an API key; the key is printed once and stored only as a hash."""
+    from inquicker.tenancy.keys import KeyOperationError, create_key, parse_scopes
+
+    try:
+        with unit_of_work() as session:
+            issued = create_key(session, site, name, parse_scopes(scopes))
+    except KeyOperationError as exc:
+        fail(str(exc))
+    if quiet:
+        typer.echo(issued.secret)
+        return
+    typer.echo(f"key id:  {issued.key_id}")
+    typer.echo(f"scopes:  {','.join(issued.scopes)}")
+    typer.echo(f"api key: {issued.secret}")
+    typer.echo("Store it now: it cannot be shown again.")
+
+
+@keys_app.command("list")
+def keys_list(site: Annotated[str, typer.Option(help="The site's partner hostname.")]) -> None:
+    """List a site's keys (never the keys themselves)."""
+    from inquicker.tenancy.keys import KeyOperationError, list_keys
+
+    try:
+        with unit_of_work() as session:
+            keys = list_keys(session, site)
+    except KeyOperationError as exc:
+        fail(str(exc))
+    typer.echo(
+        f"{'KEY ID':<18} {'SCOPES':<10} {'CREATED':<20} {'LAST USED':<20} {'STATUS':<8} NAME"
+    )
+    for k in keys:
+        used = k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never"
+        status = "revoked" if k.revoked_at else "active"
+        created = k.created_at.strftime("%Y-%m-%d %H:%M")
+        typer.echo(
+            f"{k.key_id:<18} {k.scopes:<10} {created:<20} {used:<20} {status:<8} {k.name or ''}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id shown by `keys list`.")],
+) -> None:
+    """Revoke a key at once."""
+    from inquicker.tenancy.keys import KeyOperationError, revoke_key
+
+    try:
+        with unit_of_work() as session:
+            revoke_key(session, key_id)
+    except KeyOperationError as exc:
+        fail(str(exc))
+    typer.echo(f"revoked {key_id}")
+
+
+def main() -> None:
+    """Entry point of the `inquicker` console script."""
+    app()

@@ -1,0 +1,1 @@
+"""Our JSON:API layer: query parsing, documents, errors, negotiation and generic routes."""

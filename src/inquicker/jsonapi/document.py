@@ -1,0 +1,115 @@
+"""Build JSON:API documents: resource objects, linkage, included, pagination links."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.fetch import Item, fetch_related
+from inquicker.jsonapi.query import Query
+from inquicker.jsonapi.resource import Registry, Resource
+
+Included = dict[tuple[str, int], tuple[Resource, Item]]
+
+
+def resolve_includes(
+    ctx: RequestContext,
+    registry: Registry,
+    resource: Resource,
+    items: Sequence[Item],
+    tree: dict[str, Any],
+    query: Query,
+    included: Included,
+) -> None:
+    """Load every included relationship of ``items`` (recursively), setting their linkage."""
+    for name, subtree in tree.items():
+        rel = resource.relationship(name)
+        if rel is None:  # validated by the query parser; defensive for nested trees
+            continue
+        target = registry[rel.target]
+        pairs = fetch_related(
+            ctx, rel, target, [i.pk for i in items], query.fields.get(target.type)
+        )
+        by_parent: dict[int, list[Item]] = {}
+        children: dict[int, Item] = {}
+        for parent_pk, child in pairs:
+            by_parent.setdefault(parent_pk, []).append(child)
+            children.setdefault(child.pk, child)
+        for item in items:
+            kids = by_parent.get(item.pk, [])
+            refs = [{"type": target.type, "id": k.id} for k in kids]
+            item.linkage[name] = refs if rel.to_many else (refs[0] if refs else None)
+        fresh = [c for c in children.values() if (target.type, c.pk) not in included]
+        for child in children.values():
+            existing = included.get((target.type, child.pk))
+            if existing is not None:
+                existing[1].linkage.update(child.linkage)
+        for child in fresh:
+            included[(target.type, child.pk)] = (target, child)
+        if subtree:
+            resolve_includes(
+                ctx, registry, target, list(children.values()), subtree, query, included
+            )
+
+
+def resource_object(
+    ctx: RequestContext, resource: Resource, item: Item, fieldset: Collection[str] | None
+) -> dict[str, Any]:
+    """One resource object with absolute self links and relationship links."""
+    self_url = ctx.url(resource.type, item.id)
+    relationships: dict[str, Any] = {}
+    for rel in resource.relationships:
+        if fieldset is not None and rel.name not in fieldset:
+            continue
+        entry: dict[str, Any] = {
+            "links": {
+                "self": f"{self_url}/relationships/{rel.name}",
+                "related": f"{self_url}/{rel.name}",
+            }
+        }
+        if rel.name in item.linkage:
+            entry["data"] = item.linkage[rel.name]
+        relationships[rel.name] = entry
+    out: dict[str, Any] = {"id": item.id, "type": resource.type, "links": {"self": self_url}}
+    if item.attributes:
+        out["attributes"] = item.attributes
+    if relationships:
+        out["relationships"] = relationships
+    if item.meta:
+        out["meta"] = item.meta
+    return out
+
+
+def included_objects(
+    ctx: RequestContext, included: Included, primary: set[tuple[str, int]], query: Query
+) -> list[dict[str, Any]]:
+    return [
+        resource_object(ctx, res, item, query.fields.get(res.type))
+        for key, (res, item) in included.items()
+        if key not in primary
+    ]
+
+
+def page_links(
+    request_url: str,
+    params: Sequence[tuple[str, str]],
+    page_number: int,
+    page_size: int,
+    total: int,
+) -> dict[str, str]:
+    """first/last always, prev/next when they exist; every other parameter is kept."""
+    last = max(1, -(-total // page_size))
+    kept = [(k, v) for k, v in params if k not in ("page[number]", "page[size]")]
+
+    def link(number: int) -> str:
+        query = [*kept, ("page[number]", str(number)), ("page[size]", str(page_size))]
+        return f"{request_url}?{urlencode(query, safe='[]')}"
+
+    links = {"first": link(1), "last": link(last)}
+    if page_number > 1:
+        links["prev"] = link(min(page_number - 1, last))
+    if page_number < last:
+        links["next"] = link(page_number + 1)
+    return links

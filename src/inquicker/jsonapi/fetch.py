@@ -1,0 +1,182 @@
+"""The generic repository behind every declared resource.
+
+Every statement starts from the resource's tenant scope, so no handler filters by tenant
+by hand. Related rows are fetched in bulk: one query per relationship per page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.resource import ListQuery, Rel, Resource
+
+
+@dataclass
+class Item:
+    """One resource row on its way to the document."""
+
+    pk: int
+    id: str
+    attributes: dict[str, Any]
+    meta: dict[str, Any] | None = None
+    # relationship name -> resource linkage, filled for included relationships
+    linkage: dict[str, Any] = field(default_factory=dict)
+
+
+def _wanted(resource: Resource, fieldset: Collection[str] | None) -> list[ColumnElement[Any]]:
+    return [
+        a.column.label(a.name)
+        for a in resource.attributes
+        if a.column is not None and (fieldset is None or a.name in fieldset)
+    ]
+
+
+def _base(resource: Resource, ctx: RequestContext, *columns: ColumnElement[Any]) -> Select[Any]:
+    stmt = select(*columns)
+    if resource.from_clause is not None:
+        stmt = stmt.select_from(resource.from_clause())
+    return stmt.where(*resource.scope(ctx))
+
+
+def _to_item(resource: Resource, row: Any, fieldset: Collection[str] | None) -> Item:
+    mapping = row._mapping
+    attributes: dict[str, Any] = {}
+    for attr in resource.attributes:
+        if fieldset is not None and attr.name not in fieldset:
+            continue
+        if attr.column is not None:
+            value = mapping[attr.name]
+            attributes[attr.name] = attr.convert(value) if attr.convert else value
+        else:
+            attributes[attr.name] = attr.default
+    return Item(pk=mapping["pk"], id=mapping["id"], attributes=attributes)
+
+
+def fetch_items(
+    ctx: RequestContext,
+    resource: Resource,
+    where: Sequence[ColumnElement[bool]],
+    fieldset: Collection[str] | None,
+) -> list[Item]:
+    """Rows of ``resource`` visible to the tenant and matching ``where``, default order."""
+    stmt = _base(
+        resource,
+        ctx,
+        resource.pk.label("pk"),
+        resource.id_column.label("id"),
+        *_wanted(resource, fieldset),
+    ).where(*where)
+    stmt = stmt.order_by(*default_order(resource), resource.pk)
+    items = [_to_item(resource, row, fieldset) for row in ctx.session.execute(stmt)]
+    load_computed(ctx, resource, items, fieldset)
+    return items
+
+
+def find_pk(ctx: RequestContext, resource: Resource, id_: str) -> int | None:
+    """The pk of the resource with API id ``id_`` in this tenant, or None."""
+    stmt = _base(resource, ctx, resource.pk).where(resource.id_column == id_)
+    return ctx.session.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+def default_order(resource: Resource) -> list[ColumnElement[Any]]:
+    return order_for(resource, [(n.lstrip("-"), n.startswith("-")) for n in resource.default_sort])
+
+
+def order_for(resource: Resource, sort: Sequence[tuple[str, bool]]) -> list[ColumnElement[Any]]:
+    out: list[ColumnElement[Any]] = []
+    for name, desc in sort:
+        attr = resource.attribute(name)
+        if attr is not None and attr.column is not None:
+            out.append(attr.column.desc() if desc else attr.column.asc())
+    return out
+
+
+def page_of(
+    ctx: RequestContext,
+    resource: Resource,
+    lq: ListQuery,
+    sort: Sequence[tuple[str, bool]],
+    page_number: int,
+    page_size: int,
+) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+    """(pk, meta) of one page in order, and the total number of matching rows."""
+    meta_cols = [col.label(f"meta_{name}") for name, col in lq.meta.items()]
+    stmt = _base(resource, ctx, resource.pk.label("pk"), *meta_cols).where(*lq.where)
+    total = ctx.session.execute(
+        select(func.count()).select_from(
+            _base(resource, ctx, resource.pk).where(*lq.where).subquery()
+        )
+    ).scalar_one()
+    if sort:
+        order = [*order_for(resource, sort), *lq.order_by]
+    elif lq.overrides_default_sort:
+        order = [*lq.order_by, *default_order(resource)]
+    else:
+        order = [*default_order(resource), *lq.order_by]
+    stmt = stmt.order_by(*order, resource.pk)
+    stmt = stmt.limit(page_size).offset((page_number - 1) * page_size)
+    rows = ctx.session.execute(stmt).all()
+    names = list(lq.meta)
+    return [(row.pk, {n: row._mapping[f"meta_{n}"] for n in names}) for row in rows], total
+
+
+def fetch_related(
+    ctx: RequestContext,
+    rel: Rel,
+    target: Resource,
+    parent_pks: Sequence[int],
+    fieldset: Collection[str] | None,
+) -> list[tuple[int, Item]]:
+    """(parent pk, child item) pairs for a page of parents, in one query."""
+    if not parent_pks:
+        return []
+    link = rel.link().subquery()
+    parent_col, child_col = link.c[0], link.c[1]
+    stmt = (
+        _base(
+            target,
+            ctx,
+            parent_col.label("parent_pk"),
+            target.pk.label("pk"),
+            target.id_column.label("id"),
+            *_wanted(target, fieldset),
+        )
+        .join(link, child_col == target.pk)
+        .where(parent_col.in_(parent_pks))
+        .order_by(*default_order(target), target.pk)
+    )
+    pairs = []
+    items: dict[int, Item] = {}
+    for row in ctx.session.execute(stmt):
+        item = items.get(row.pk)
+        if item is None:
+            item = items[row.pk] = _to_item(target, row, fieldset)
+        pairs.append((row.parent_pk, item))
+    load_computed(ctx, target, list(items.values()), fieldset)
+    return pairs
+
+
+def related_condition(rel: Rel, target: Resource, parent_pk: int) -> ColumnElement[bool]:
+    """Restricts ``target`` to the children of one parent (for related collection routes)."""
+    link = rel.link().subquery()
+    return target.pk.in_(select(link.c[1]).where(link.c[0] == parent_pk))
+
+
+def load_computed(
+    ctx: RequestContext, resource: Resource, items: Sequence[Item], fieldset: Collection[str] | None
+) -> None:
+    """Fill attributes computed by bulk loaders: one query per attribute per page."""
+    if not items:
+        return
+    pks = [i.pk for i in items]
+    for attr in resource.attributes:
+        if attr.loader is None or (fieldset is not None and attr.name not in fieldset):
+            continue
+        values = attr.loader(ctx, pks)
+        for item in items:
+            item.attributes[attr.name] = values.get(item.pk, attr.default)

@@ -1,0 +1,225 @@
+"""The API dispatcher: one Starlette endpoint serving every /api/v3/{hostname}/... route.
+
+It resolves the route (404/405 first), the tenant and the key, opens the request's
+transaction, runs the handler in the threadpool and renders documents or errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.errors import UNAUTHORIZED, ApiError, ErrorObject, not_found
+from inquicker.jsonapi.handlers import (
+    list_resources,
+    show_related,
+    show_relationship,
+    show_resource,
+)
+from inquicker.jsonapi.negotiation import MEDIA_TYPE, check_accept
+from inquicker.jsonapi.query import dasherize
+from inquicker.jsonapi.resource import Registry
+from inquicker.settings import Settings
+from inquicker.tenancy.resolve import Principal, Tenant, authenticate, resolve_tenant
+
+log = logging.getLogger("inquicker.api")
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """What a handler may know of the HTTP request."""
+
+    method: str
+    segments: tuple[str, ...]
+    params: Sequence[tuple[str, str]]
+    headers: dict[str, str]
+    body: bytes
+    url: str  # absolute URL of the request without its query string
+    principal: Principal | None = None
+
+
+Handler = Callable[[RequestContext, ApiRequest], Response | dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A route outside the generic resource handlers (availability, tokens, visits...)."""
+
+    methods: frozenset[str]
+    handler: Handler
+    scope: str | None = "read"  # API key scope required; None: the handler authenticates
+    max_segments: int = 2
+
+
+@dataclass
+class Api:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    registry: Registry
+    clock: Callable[[], datetime]
+    endpoints: dict[str, Endpoint] = field(default_factory=dict)
+
+    async def handle(self, request: Request) -> Response:
+        hostname = request.path_params["hostname"]
+        segments = tuple(s for s in request.path_params.get("rest", "").split("/") if s)
+        endpoint = self._route(segments)
+        if request.method not in endpoint.methods:
+            allow = ", ".join(sorted(endpoint.methods))
+            raise ApiError(
+                [
+                    ErrorObject(
+                        405,
+                        "method-not-allowed",
+                        "Method not allowed",
+                        f"{request.method} is not allowed here; allowed: {allow}.",
+                    )
+                ],
+                headers={"Allow": allow},
+            )
+        check_accept(request.headers.get("accept"))
+        body = await request.body() if request.method not in READ_METHODS else b""
+        api_request = ApiRequest(
+            method=request.method,
+            segments=segments,
+            params=list(request.query_params.multi_items()),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            body=body,
+            url=self._request_url(request),
+        )
+        base = self._base_url(request, hostname)
+        return await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
+
+    def _route(self, segments: tuple[str, ...]) -> Endpoint:
+        if not segments:
+            raise not_found("No such route.")
+        head = dasherize(segments[0])
+        special = self.endpoints.get(head)
+        if special is not None:
+            if len(segments) > special.max_segments:
+                raise not_found("No such route.")
+            return special
+        resource = self.registry.get(head)
+        shapes_ok = len(segments) <= 3 or (len(segments) == 4 and segments[2] == "relationships")
+        if resource is None or not shapes_ok:
+            raise not_found("No such route.")
+        return Endpoint(READ_METHODS, self._generic, max_segments=4)
+
+    def _generic(self, ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:
+        resource = self.registry[dasherize(req.segments[0])]
+        seg = req.segments
+        if len(seg) == 1:
+            return list_resources(ctx, self.registry, resource, req.params, req.url)
+        if len(seg) == 2:
+            return show_resource(ctx, self.registry, resource, seg[1], req.params)
+        if len(seg) == 3:
+            return show_related(ctx, self.registry, resource, seg[1], seg[2], req.params, req.url)
+        return show_relationship(ctx, self.registry, resource, seg[1], seg[3])
+
+    def _run(self, endpoint: Endpoint, hostname: str, base: str, req: ApiRequest) -> Response:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            tenant = resolve_tenant(session, hostname)
+            if tenant is None:
+                raise not_found(f"No site answers to the partner hostname '{hostname}'.")
+            if endpoint.scope is not None:
+                req = _with_principal(req, self._authorize(session, tenant, req, endpoint, now))
+            ctx = RequestContext(session, tenant, base, self.settings, now)
+            result = endpoint.handler(ctx, req)
+        if isinstance(result, Response):
+            return result
+        return document_response(result)
+
+    def _authorize(
+        self, session: Session, tenant: Tenant, req: ApiRequest, endpoint: Endpoint, now: datetime
+    ) -> Principal:
+        raw = api_key_of(req)
+        principal = authenticate(session, tenant, raw, now) if raw else None
+        if principal is None:
+            raise ApiError([UNAUTHORIZED], headers={"WWW-Authenticate": 'Token realm="api"'})
+        if endpoint.scope not in principal.scopes:
+            raise ApiError(
+                [
+                    ErrorObject(
+                        403,
+                        "forbidden",
+                        "Forbidden",
+                        f"This API key lacks the '{endpoint.scope}' scope.",
+                    )
+                ]
+            )
+        return principal
+
+    def _origin(self, request: Request) -> str:
+        scheme, host = request.url.scheme, request.headers.get("host", request.url.netloc)
+        if self.settings.trust_proxy:
+            scheme = request.headers.get("x-forwarded-proto", scheme).split(",")[0].strip()
+            host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
+        return f"{scheme}://{host}"
+
+    def _base_url(self, request: Request, hostname: str) -> str:
+        prefix = "/api/v3" if request.url.path.startswith("/api/") else "/v3"
+        return f"{self._origin(request)}{prefix}/{hostname}"
+
+    def _request_url(self, request: Request) -> str:
+        return f"{self._origin(request)}{request.url.path.rstrip('/')}"
+
+
+def _with_principal(req: ApiRequest, principal: Principal) -> ApiRequest:
+    return ApiRequest(
+        req.method, req.segments, req.params, req.headers, req.body, req.url, principal
+    )
+
+
+def api_key_of(req: ApiRequest) -> str | None:
+    """The API key in any accepted spelling: ?api_key=, Authorization (bare/Token/Bearer),
+    X-Api-Key."""
+    for key, value in req.params:
+        if key == "api_key" and value.strip():
+            return value.strip()
+    header = req.headers.get("x-api-key", "").strip()
+    if header:
+        return header
+    auth = req.headers.get("authorization", "").strip()
+    if not auth:
+        return None
+    scheme, _, rest = auth.partition(" ")
+    if scheme.lower() in ("token", "bearer") and rest.strip():
+        rest = rest.strip()
+        # Rails-style "Token token=abc"
+        return rest[6:].strip('"') if rest.startswith("token=") else rest
+    return auth
+
+
+def document_response(doc: dict[str, Any], status: int = 200, **headers: str) -> Response:
+    return Response(orjson.dumps(doc), status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def error_response(exc: ApiError) -> Response:
+    return document_response(exc.render(), exc.status, **exc.headers)
+
+
+def internal_error_response() -> Response:
+    """A 500 that leaks nothing but an id to find the traceback in the server log."""
+    error_id = uuid.uuid4().hex
+    log.exception("unhandled error", extra={"error_id": error_id})
+    err = ErrorObject(
+        500,
+        "internal-error",
+        "Internal server error",
+        f"Something went wrong on our side. Quote error id {error_id} to support.",
+        meta={"error-id": error_id},
+    )
+    return document_response({"errors": [err.render()]}, 500)

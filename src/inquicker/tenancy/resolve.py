@@ -1,0 +1,63 @@
+"""Partner hostname -> tenant, and API key authentication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from inquicker.tenancy.keys import hash_key
+from inquicker.tenancy.models import ApiKey, Site, SiteHealthSystem
+
+# last_used_at is only rewritten when older than this: a write per read request would
+# serialize every reader on SQLite and bloat PostgreSQL for no operational gain.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    site_pk: int
+    hostname: str
+    health_system_pks: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated API key of a request."""
+
+    key_pk: int
+    key_id: str
+    scopes: frozenset[str]
+
+
+def resolve_tenant(session: Session, hostname: str) -> Tenant | None:
+    """The site answering to ``hostname`` and its health systems, or None."""
+    rows = session.execute(
+        select(Site.pk, SiteHealthSystem.health_system_pk)
+        .outerjoin(SiteHealthSystem, SiteHealthSystem.site_pk == Site.pk)
+        .where(Site.hostname == hostname.lower())
+        .order_by(SiteHealthSystem.health_system_pk)
+    ).all()
+    if not rows:
+        return None
+    hs_pks = tuple(r.health_system_pk for r in rows if r.health_system_pk is not None)
+    return Tenant(site_pk=rows[0].pk, hostname=hostname.lower(), health_system_pks=hs_pks)
+
+
+def authenticate(session: Session, tenant: Tenant, raw_key: str, now: datetime) -> Principal | None:
+    """The live key of this site matching ``raw_key``; None for unknown, revoked or other-site."""
+    row = session.execute(
+        select(ApiKey.pk, ApiKey.key_id, ApiKey.scopes, ApiKey.last_used_at).where(
+            ApiKey.key_hash == hash_key(raw_key),
+            ApiKey.site_pk == tenant.site_pk,
+            ApiKey.revoked_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        session.execute(update(ApiKey).where(ApiKey.pk == row.pk).values(last_used_at=now))
+    scopes = frozenset(s for s in row.scopes.split(",") if s)
+    return Principal(key_pk=row.pk, key_id=row.key_id, scopes=scopes)
