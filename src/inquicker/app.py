@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from inquicker.availability import endpoint as availability_endpoint
+from inquicker.booking import visit_settings_endpoint
 from inquicker.catalog.registry import build_registry
 from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
@@ -39,6 +41,10 @@ def create_app(
         sessions=make_sessionmaker(engine),
         registry=build_registry(),
         clock=clock,
+        endpoints={
+            "visit-settings": visit_settings_endpoint.ENDPOINT,
+            "available-appointment-times": availability_endpoint.ENDPOINT,
+        },
     )
 
     def healthz(_: Request) -> Response:

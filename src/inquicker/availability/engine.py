@@ -65,8 +65,15 @@ def _cells(rules: ScheduleRules, low: int, high: int) -> list[int]:
             if count <= 0:
                 continue
             first_wall = midnight + opens
+            if len(segments) == 1:
+                # No offset change near this date (the usual case): plain arithmetic.
+                start = first_wall - segments[0][2]
+                if cells and start <= cells[-1]:
+                    ordered = False
+                extend(range(start, start + count * slot, slot))
+                continue
             # A wall time exists once per segment whose UTC span contains wall - offset:
-            # never inside a gap, twice in a fall-back overlap. Usually there is one segment.
+            # never inside a gap, twice in a fall-back overlap.
             for seg_start, seg_end, offset in segments:
                 base = first_wall - offset
                 first = max(0, -(-(seg_start - base) // slot))

@@ -17,8 +17,8 @@ DAY = 86_400
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _ONE_SECOND = timedelta(seconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# Real zones change offset at most a few times a year, so probing every 6 hours cannot
-# miss a transition or see two between probes.
+# Real zones change offset at most a few times a year, weeks apart, so between two probes
+# 6 hours apart there is at most one change, which bisection then pins to the second.
 _PROBE = 6 * 3600
 
 # (start, end, offset): UTC seconds [start, end) during which the zone's offset is `offset`.
@@ -113,23 +113,23 @@ def _offset_suffix(offset: int) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}"
 
 
-class _ClockTexts(dict[int, str]):
-    """Lazily filled "HH:MM:SS+HH:MM" texts by second of the local day, for one offset."""
+@cache
+def _clock_texts(offset: int) -> dict[int, str]:
+    """Clock texts such as 09:00:00-04:00 by second of the local day, filled on demand.
 
-    def __init__(self, offset: int) -> None:
-        super().__init__()
-        self.suffix = _offset_suffix(offset)
-
-    def __missing__(self, second: int) -> str:
-        hours, rest = divmod(second, 3600)
-        minutes, seconds = divmod(rest, 60)
-        text = self[second] = f"{hours:02d}:{minutes:02d}:{seconds:02d}{self.suffix}"
-        return text
+    A plain dict (not one with __missing__) because subscripting a dict subclass is
+    markedly slower in the formatting loop.
+    """
+    return {}
 
 
-@lru_cache(maxsize=None)
-def _clock_texts(offset: int) -> _ClockTexts:
-    return _ClockTexts(offset)
+def _fill_clock_texts(texts: dict[int, str], offset: int, seconds: Sequence[int]) -> None:
+    suffix = _offset_suffix(offset)
+    for second in seconds:
+        if second not in texts:
+            hours, rest = divmod(second, 3600)
+            minutes, secs = divmod(rest, 60)
+            texts[second] = f"{hours:02d}:{minutes:02d}:{secs:02d}{suffix}"
 
 
 @lru_cache(maxsize=4096)
@@ -137,16 +137,16 @@ def _date_prefix(day: int) -> str:
     return date.fromordinal(day + EPOCH_ORDINAL).isoformat() + "T"
 
 
-def _span(name: str, instant: int) -> tuple[int, int, int, str, _ClockTexts]:
+def _span(name: str, instant: int) -> tuple[int, int, int, int, str]:
     """Around an instant, the UTC span [low, high) with one local date and one offset.
 
-    Also returns the UTC instant of that local midnight, the date text, and the clock texts.
+    Also returns the UTC instant of that local midnight, the offset, and the date text.
     """
     seg_start, seg_end, offset = segment_at(name, instant)
     day = (instant + offset) // DAY
     midnight = day * DAY - offset
     low, high = max(seg_start, midnight), min(seg_end, midnight + DAY)
-    return low, high, midnight, _date_prefix(day), _clock_texts(offset)
+    return low, high, midnight, offset, _date_prefix(day)
 
 
 def format_times(times: Sequence[int], time_zone: str) -> list[str]:
@@ -155,12 +155,23 @@ def format_times(times: Sequence[int], time_zone: str) -> list[str]:
     out: list[str] = []
     index, total = 0, len(times)
     while index < total:
-        low, high, midnight, prefix, clocks = _span(time_zone, times[index])
+        low, high, midnight, offset, prefix = _span(time_zone, times[index])
         # Sorted input (the usual case) is formatted a whole span per comprehension.
         stop = bisect_left(times, high, index)
         chunk = times[index:stop]
         if stop <= index or min(chunk) < low or max(chunk) >= high:
             chunk, stop = times[index : index + 1], index + 1
-        out += [prefix + clocks[instant - midnight] for instant in chunk]
+        clocks = _clock_texts(offset)
+        try:
+            out += [prefix + clocks[instant - midnight] for instant in chunk]
+        except KeyError:
+            _fill_clock_texts(clocks, offset, [instant - midnight for instant in chunk])
+            out += [prefix + clocks[instant - midnight] for instant in chunk]
         index = stop
     return out
+
+
+def clear_caches() -> None:
+    """Forget cached offsets and texts, so a benchmark can measure a cold start."""
+    for cached in (utc_day_segments, local_day_segments, _date_prefix, _clock_texts):
+        cached.cache_clear()

@@ -40,7 +40,7 @@ FEATURES: tuple[str, ...] = (
 )
 LEVELS: tuple[str, ...] = ("health-system", "region", "location", "schedule")
 
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 _HOSTNAME = re.compile(
     r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?"
 )
@@ -71,7 +71,7 @@ class BundleError(Exception):
 
 
 def _slug(value: str) -> str:
-    if not _SLUG.fullmatch(value):
+    if not SLUG.fullmatch(value):
         raise ValueError(
             "must be an id of lowercase letters, digits and '-', starting with a letter or"
             " digit, at most 100 characters"

@@ -20,6 +20,8 @@ def string_list(raw: Any) -> list[str]:
 
 
 def _scalar(value: Any) -> str:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("values may not contain NUL characters.")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str | int | float):

@@ -7,6 +7,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, select
 
 from inquicker.catalog.models import Provider, ProviderMedicalGroup
+from inquicker.catalog.provider_search import (
+    PROVIDER_FILTERS,
+    load_appointment_types,
+    load_medical_groups,
+)
 from inquicker.catalog.schedule_models import Schedule
 from inquicker.catalog.scoping import tenant_scope
 from inquicker.jsonapi.context import RequestContext
@@ -40,6 +45,8 @@ PROVIDER_ATTRIBUTES: tuple[Attr, ...] = (
     Attr("backgrounds", Provider.backgrounds, convert=_list),
     Attr("subspecialties", Provider.subspecialties, convert=_list),
     Attr("languages", Provider.languages, convert=_list),
+    Attr("appointment-types", loader=load_appointment_types, default=()),
+    Attr("medical-groups", loader=load_medical_groups, default=()),
 )
 
 PROVIDER_RELATIONSHIPS: tuple[Rel, ...] = (
@@ -52,17 +59,15 @@ def _scope(ctx: RequestContext) -> tuple[ColumnElement[bool], ...]:
     return tuple(tenant_scope(Provider.__table__)(ctx))
 
 
-def provider_resource(
-    attributes: tuple[Attr, ...] = PROVIDER_ATTRIBUTES, **kwargs: Any
-) -> Resource:
-    """The providers declaration; filters are added by the search module."""
+def provider_resource() -> Resource:
+    """The providers declaration."""
     return Resource(
         type="providers",
         table=Provider.__table__,
-        attributes=attributes,
+        attributes=PROVIDER_ATTRIBUTES,
         relationships=PROVIDER_RELATIONSHIPS,
+        filters=PROVIDER_FILTERS,
         scope=_scope,
         default_sort=("name",),
         description="Practitioners and health resources (e.g. an MRI machine).",
-        **kwargs,
     )

@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, Select, select
 
+from inquicker.catalog.hours import load_hours
 from inquicker.catalog.models import Service
 from inquicker.catalog.schedule_models import Schedule, ScheduleAppointmentType, SchedulePlan
+from inquicker.catalog.schedule_search import SCHEDULE_FILTERS
 from inquicker.catalog.scoping import active_schedules
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.resource import Attr, Rel, Resource
@@ -42,6 +44,7 @@ SCHEDULE_ATTRIBUTES: tuple[Attr, ...] = (
     Attr("service", Service.name.label("service_name"), sortable=True),
     Attr("sort-order", Schedule.sort_order, sortable=True),
     Attr("time-zone-name", Schedule.time_zone_name),
+    Attr("hours", loader=load_hours),
     Attr("age-limit-direction", Schedule.age_limit_direction),
     Attr("age-limit-threshold", Schedule.age_limit_threshold),
     Attr("accepting-new-patients", Schedule.accepting_new_patients),
@@ -57,18 +60,16 @@ SCHEDULE_RELATIONSHIPS: tuple[Rel, ...] = (
 )
 
 
-def schedule_resource(
-    attributes: tuple[Attr, ...] = SCHEDULE_ATTRIBUTES, **kwargs: Any
-) -> Resource:
-    """The schedules declaration; the providers/schedules module extends it with filters."""
+def schedule_resource() -> Resource:
+    """The schedules declaration."""
     return Resource(
         type="schedules",
         table=Schedule.__table__,
-        attributes=attributes,
+        attributes=SCHEDULE_ATTRIBUTES,
         relationships=SCHEDULE_RELATIONSHIPS,
+        filters=SCHEDULE_FILTERS,
         scope=_scope,
         from_clause=_from,
         default_sort=("sort-order", "name"),
         description="Bookable calendars: one provider offering one service at one location.",
-        **kwargs,
     )

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from inquicker.geo import SQLITE_FUNCTION, haversine_miles
+
 
 def normalize_url(url: str) -> str:
     """Select psycopg 3 for PostgreSQL URLs written the usual way."""
@@ -36,6 +38,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (needed for
         # BEGIN IMMEDIATE on writes that claim seats).
         dbapi_conn.isolation_level = None
+        dbapi_conn.create_function(SQLITE_FUNCTION, 4, haversine_miles, deterministic=True)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         if engine.url.database not in (None, "", ":memory:"):

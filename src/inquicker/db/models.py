@@ -1,5 +1,6 @@
 """Imports every table so metadata is complete (Alembic, tests)."""
 
+from inquicker.availability.models import SeatClaim
 from inquicker.catalog.models import (
     AcceptanceList,
     AcceptanceListPlan,
@@ -41,6 +42,7 @@ __all__ = [
     "ScheduleAppointmentType",
     "ScheduleException",
     "ScheduleHours",
+    "SeatClaim",
     "SchedulePlan",
     "Service",
     "Site",

@@ -92,7 +92,9 @@ def order_for(resource: Resource, sort: Sequence[tuple[str, bool]]) -> list[Colu
     for name, desc in sort:
         attr = resource.attribute(name)
         if attr is not None and attr.column is not None:
-            out.append(attr.column.desc() if desc else attr.column.asc())
+            # NULLs last in both directions, the same on SQLite and PostgreSQL.
+            ordered = attr.column.desc() if desc else attr.column.asc()
+            out.append(ordered.nulls_last())
     return out
 
 
@@ -106,12 +108,13 @@ def page_of(
 ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
     """(pk, meta) of one page in order, and the total number of matching rows."""
     meta_cols = [col.label(f"meta_{name}") for name, col in lq.meta.items()]
-    stmt = _base(resource, ctx, resource.pk.label("pk"), *meta_cols).where(*lq.where)
-    total = ctx.session.execute(
-        select(func.count()).select_from(
-            _base(resource, ctx, resource.pk).where(*lq.where).subquery()
-        )
-    ).scalar_one()
+    stmt = _base(resource, ctx, resource.pk.label("pk"), *meta_cols)
+    for target, onclause in lq.joins:
+        stmt = stmt.outerjoin(target, onclause)
+    stmt = stmt.where(*lq.where)
+    # Joins only add columns (one row per resource row), so the count does not need them.
+    counted = _base(resource, ctx, resource.pk).where(*lq.where).subquery()
+    total = ctx.session.execute(select(func.count()).select_from(counted)).scalar_one()
     if sort:
         order = [*order_for(resource, sort), *lq.order_by]
     elif lq.overrides_default_sort:
@@ -121,8 +124,16 @@ def page_of(
     stmt = stmt.order_by(*order, resource.pk)
     stmt = stmt.limit(page_size).offset((page_number - 1) * page_size)
     rows = ctx.session.execute(stmt).all()
-    names = list(lq.meta)
-    return [(row.pk, {n: row._mapping[f"meta_{n}"] for n in names}) for row in rows], total
+    converters = {n: lq.meta_convert.get(n, _identity) for n in lq.meta}
+    page = [
+        (row.pk, {n: conv(row._mapping[f"meta_{n}"]) for n, conv in converters.items()})
+        for row in rows
+    ]
+    return page, total
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def fetch_related(

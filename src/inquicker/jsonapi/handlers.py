@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -53,7 +54,8 @@ def _apply_filters(ctx: RequestContext, resource: Resource, query: Query) -> Lis
         try:
             flt.apply(lq, value, ctx)
         except ApiError as exc:  # e.g. a filter naming an id unknown to this tenant
-            errors.extend(exc.errors)
+            spelled = query.filter_parameters.get(name)
+            errors.extend(replace(e, parameter=spelled or e.parameter) for e in exc.errors)
     raise_if_any(errors)
     return lq
 

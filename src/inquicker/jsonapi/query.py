@@ -24,6 +24,8 @@ class Query:
     page_number: int = 1
     page_size: int = 10
     filters: dict[str, Any] = field(default_factory=dict)  # filter name -> parsed value
+    # filter name -> the parameter it came in ("filter" or "filter[name]"), for errors
+    filter_parameters: dict[str, str] = field(default_factory=dict)
 
     def include_tree(self) -> dict[str, Any]:
         """Include paths as a nested dict: a.b,a.c -> {a: {b: {}, c: {}}}."""
@@ -73,7 +75,8 @@ def parse_query(
 
     filters = _parse_filters(raw_filters, resource, errors) if collection else {}
     raise_if_any(errors)
-    return Query(include, fields, sort, page["number"], page["size"], filters)
+    spellings = {name: parameter for name, (parameter, _) in raw_filters.items()}
+    return Query(include, fields, sort, page["number"], page["size"], filters, spellings)
 
 
 def _parse_include(
@@ -171,7 +174,8 @@ def _parse_page(
         errors.append(bad_parameter(key, "Only page[number] and page[size] are supported."))
         return
     upper = max_size if member == "size" else 10_000_000
-    if not value.isdigit() or not 1 <= int(value) <= upper:
+    # isascii: str.isdigit accepts "²" and "１", which int() refuses or reads as digits.
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= upper:
         errors.append(
             bad_parameter(
                 key,

@@ -50,6 +50,11 @@ class ListQuery:
     where: list[ColumnElement[bool]] = field(default_factory=list)
     order_by: list[ColumnElement[Any]] = field(default_factory=list)
     meta: dict[str, ColumnElement[Any]] = field(default_factory=dict)
+    # Python-side conversion of meta values (e.g. rounding, which engines spell differently).
+    meta_convert: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # Outer joins (target, on-clause) the conditions, ordering or meta refer to; each must
+    # match at most one row per resource row.
+    joins: list[tuple[FromClause, ColumnElement[bool]]] = field(default_factory=list)
     # Set when a filter's ordering must take precedence over the default sort (e.g. near).
     overrides_default_sort: bool = False
 

@@ -20,7 +20,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from inquicker.jsonapi.context import RequestContext
-from inquicker.jsonapi.errors import UNAUTHORIZED, ApiError, ErrorObject, not_found
+from inquicker.jsonapi.errors import (
+    UNAUTHORIZED,
+    ApiError,
+    ErrorObject,
+    bad_parameter,
+    not_found,
+)
 from inquicker.jsonapi.handlers import (
     list_resources,
     show_related,
@@ -75,6 +81,8 @@ class Api:
     async def handle(self, request: Request) -> Response:
         hostname = request.path_params["hostname"]
         segments = tuple(s for s in request.path_params.get("rest", "").split("/") if s)
+        if "\x00" in hostname or any("\x00" in s for s in segments):
+            raise not_found("No such route.")  # PostgreSQL text cannot hold NUL bytes
         endpoint = self._route(segments)
         if request.method not in endpoint.methods:
             allow = ", ".join(sorted(endpoint.methods))
@@ -90,11 +98,13 @@ class Api:
                 headers={"Allow": allow},
             )
         check_accept(request.headers.get("accept"))
+        params = list(request.query_params.multi_items())
+        _refuse_nul(params)
         body = await request.body() if request.method not in READ_METHODS else b""
         api_request = ApiRequest(
             method=request.method,
             segments=segments,
-            params=list(request.query_params.multi_items()),
+            params=params,
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
             url=self._request_url(request),
@@ -175,6 +185,15 @@ class Api:
 
     def _request_url(self, request: Request) -> str:
         return f"{self._origin(request)}{request.url.path.rstrip('/')}"
+
+
+def _refuse_nul(params: Sequence[tuple[str, str]]) -> None:
+    # api_key is only hashed, never sent to the database: a NUL there is just a wrong key (401).
+    bad = [k for k, v in params if k != "api_key" and ("\x00" in k or "\x00" in v)]
+    if bad:
+        raise ApiError(
+            [bad_parameter(key, "Query parameters may not contain NUL characters.") for key in bad]
+        )
 
 
 def _with_principal(req: ApiRequest, principal: Principal) -> ApiRequest:

@@ -1,0 +1,174 @@
+"""GET /available-appointment-times (SPEC section 5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import select
+from starlette.responses import Response
+
+from inquicker.availability.engine import format_times, offered_times
+from inquicker.availability.repository import BookableSchedule, load_schedules, seats_taken
+from inquicker.catalog.models import AppointmentType
+from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
+from inquicker.jsonapi.routes import READ_METHODS, ApiRequest, Endpoint
+
+MAX_SCHEDULES = 100
+MAX_WINDOW = timedelta(days=92)
+DEFAULT_WINDOW = timedelta(days=14)
+IDS_PARAMETER = "schedule_ids[]"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A window bound as given: a date, a local date-time, or an absolute instant."""
+
+    value: date | datetime
+
+    def instant(self, zone: tzinfo, *, end: bool) -> datetime:
+        """The bound in ``zone``: a date means its start (or, as an end, the next day's)."""
+        v = self.value
+        if isinstance(v, datetime):
+            return v if v.tzinfo is not None else v.replace(tzinfo=zone)
+        day = v + timedelta(days=1) if end else v
+        return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _parse_bound(parameter: str, raw: str) -> Bound:
+    text = raw.strip().strip('"').replace(" ", "+")
+    try:
+        if len(text) == 10:
+            return Bound(date.fromisoformat(text))
+        return Bound(datetime.fromisoformat(text))
+    except ValueError:
+        raise ApiError(
+            [bad_parameter(parameter, f"{parameter} must be an ISO 8601 date or date-time.")]
+        ) from None
+
+
+def _schedule_ids(req: ApiRequest) -> list[str]:
+    ids: list[str] = []
+    for key, value in req.params:
+        if key in ("schedule_ids[]", "schedule_ids", "schedule-ids[]", "schedule-ids"):
+            ids.extend(v.strip() for v in value.split(",") if v.strip())
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        raise ApiError([bad_parameter(IDS_PARAMETER, "At least one schedule id is required.")])
+    if len(ids) > MAX_SCHEDULES:
+        raise ApiError(
+            [bad_parameter(IDS_PARAMETER, f"At most {MAX_SCHEDULES} schedules per request.")]
+        )
+    return ids
+
+
+def _window(req: ApiRequest, now: datetime) -> tuple[Bound, Bound]:
+    params = dict(req.params)
+    errors: list[ErrorObject] = []
+    bounds: dict[str, Bound] = {}
+    for name in ("from", "to"):
+        if params.get(name, "").strip():
+            try:
+                bounds[name] = _parse_bound(name, params[name])
+            except ApiError as exc:
+                errors.extend(exc.errors)
+    raise_if_any(errors)
+    start = bounds.get("from", Bound(now))
+    end = bounds.get("to") or Bound(start.instant(UTC, end=False) + DEFAULT_WINDOW)
+    # Judged in UTC: a local bound differs by hours at most, irrelevant at this scale.
+    first, last = start.instant(UTC, end=False), end.instant(UTC, end=True)
+    if last <= first:
+        raise ApiError([bad_parameter("to", "to must be after from.")])
+    if last - first > MAX_WINDOW + timedelta(days=1):
+        raise ApiError([bad_parameter("to", "The window may span at most 92 days.")])
+    return start, end
+
+
+def _check_type_exists(ctx: RequestContext, type_id: str) -> None:
+    found = ctx.session.execute(
+        select(AppointmentType.pk).where(
+            AppointmentType.slug == type_id,
+            AppointmentType.health_system_pk.in_(ctx.tenant.health_system_pks),
+        )
+    ).first()
+    if found is None:
+        raise ApiError(
+            [bad_parameter("appointment_type", f"Unknown appointment type '{type_id}'.")]
+        )
+
+
+def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
+    """Offered start times per requested schedule, in request order."""
+    ids = _schedule_ids(req)
+    start, end = _window(req, ctx.now)
+    requested_type = dict(req.params).get("appointment_type", "").strip() or None
+    earliest = start.instant(UTC, end=False).date() - timedelta(days=1)
+    latest = end.instant(UTC, end=True).date() + timedelta(days=1)
+    schedules = load_schedules(ctx.session, ctx.tenant.health_system_pks, ids, earliest, latest)
+    missing = [i for i in ids if i not in schedules]
+    if missing:
+        raise ApiError(
+            [
+                ErrorObject(
+                    404,
+                    "not-found",
+                    "Not found",
+                    f"No schedule with id '{i}'.",
+                    parameter=IDS_PARAMETER,
+                )
+                for i in missing
+            ]
+        )
+    if requested_type and not any(s.type(requested_type) for s in schedules.values()):
+        _check_type_exists(ctx, requested_type)
+    # Seats for the widest possible span of all schedules, in one query.
+    span_first = int(start.instant(UTC, end=False).timestamp()) - 86_400
+    span_last = int(end.instant(UTC, end=True).timestamp()) + 2 * 86_400
+    taken = seats_taken(
+        ctx.session,
+        [s.pk for s in schedules.values()],
+        span_first,
+        span_last,
+        int(ctx.now.timestamp()),
+    )
+    body = [
+        _times_for(
+            schedules[i], requested_type, start, end, taken.get(schedules[i].pk, {}), ctx.now
+        )
+        for i in ids
+    ]
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def _times_for(
+    schedule: BookableSchedule,
+    requested_type: str | None,
+    start: Bound,
+    end: Bound,
+    taken: dict[int, int],
+    now: datetime,
+) -> dict[str, Any]:
+    zone = ZoneInfo(schedule.rules.time_zone)
+    offered = schedule.type(requested_type) if requested_type else schedule.default_type()
+    type_id = requested_type or (offered.id if offered else None)
+    if requested_type and offered is None:
+        times: list[str] = []  # the schedule does not offer that type
+    else:
+        duration = offered.duration_minutes if offered else schedule.rules.slot_minutes
+        instants = offered_times(
+            schedule.rules,
+            duration,
+            taken,
+            start.instant(zone, end=False),
+            end.instant(zone, end=True),
+            now,
+        )
+        times = format_times(instants, schedule.rules.time_zone)
+    return {"schedule-id": schedule.id, "appointment-type": type_id, "times": times}
+
+
+ENDPOINT = Endpoint(frozenset(READ_METHODS), available_times, scope="read", max_segments=1)

@@ -1,0 +1,170 @@
+"""Load everything the engine needs for many schedules: one query per table per request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, time
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from inquicker.availability.models import SeatClaim
+from inquicker.availability.rules import DateException, OpenRange, ScheduleRules
+from inquicker.catalog.models import AppointmentType
+from inquicker.catalog.schedule_models import (
+    Schedule,
+    ScheduleAppointmentType,
+    ScheduleException,
+    ScheduleHours,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedType:
+    id: str
+    name: str
+    priority: int
+    duration_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookableSchedule:
+    """A schedule's rules and the appointment types it offers (highest priority first)."""
+
+    pk: int
+    id: str
+    health_system_pk: int
+    rules: ScheduleRules
+    types: tuple[OfferedType, ...]
+
+    def default_type(self) -> OfferedType | None:
+        return self.types[0] if self.types else None
+
+    def type(self, type_id: str) -> OfferedType | None:
+        return next((t for t in self.types if t.id == type_id), None)
+
+
+def load_schedules(
+    session: Session,
+    health_system_pks: Sequence[int],
+    schedule_ids: Sequence[str],
+    exceptions_from: date,
+    exceptions_to: date,
+) -> dict[str, BookableSchedule]:
+    """Active schedules of the tenant among ``schedule_ids``, keyed by id, with their rules."""
+    rows = session.execute(
+        select(
+            Schedule.pk,
+            Schedule.slug,
+            Schedule.health_system_pk,
+            Schedule.time_zone_name,
+            Schedule.slot_minutes,
+            Schedule.capacity,
+            Schedule.lead_minutes,
+            Schedule.horizon_days,
+        ).where(
+            Schedule.slug.in_(schedule_ids),
+            Schedule.active.is_(True),
+            Schedule.health_system_pk.in_(health_system_pks),
+        )
+    ).all()
+    pks = [r.pk for r in rows]
+    if not pks:
+        return {}
+    weekly: dict[int, list[OpenRange]] = {}
+    for pk, weekday, opens, closes in session.execute(
+        select(
+            ScheduleHours.schedule_pk,
+            ScheduleHours.weekday,
+            ScheduleHours.opens,
+            ScheduleHours.closes,
+        ).where(ScheduleHours.schedule_pk.in_(pks))
+    ):
+        weekly.setdefault(pk, []).append(OpenRange(weekday, opens, closes))
+    exceptions = _exceptions(session, pks, exceptions_from, exceptions_to)
+    types: dict[int, list[OfferedType]] = {}
+    for pk, slug, name, priority, duration in session.execute(
+        select(
+            ScheduleAppointmentType.schedule_pk,
+            AppointmentType.slug,
+            AppointmentType.name,
+            AppointmentType.priority,
+            func.coalesce(
+                ScheduleAppointmentType.duration_minutes, AppointmentType.duration_minutes
+            ),
+        )
+        .join(AppointmentType, AppointmentType.pk == ScheduleAppointmentType.appointment_type_pk)
+        .where(ScheduleAppointmentType.schedule_pk.in_(pks))
+        .order_by(AppointmentType.priority, AppointmentType.name)
+    ):
+        types.setdefault(pk, []).append(OfferedType(slug, name, priority, duration))
+    return {
+        r.slug: BookableSchedule(
+            pk=r.pk,
+            id=r.slug,
+            health_system_pk=r.health_system_pk,
+            rules=ScheduleRules(
+                time_zone=r.time_zone_name,
+                slot_minutes=r.slot_minutes,
+                capacity=r.capacity,
+                lead_minutes=r.lead_minutes,
+                horizon_days=r.horizon_days,
+                weekly=tuple(weekly.get(r.pk, ())),
+                exceptions=exceptions.get(r.pk, ()),
+            ),
+            types=tuple(types.get(r.pk, ())),
+        )
+        for r in rows
+    }
+
+
+def _exceptions(
+    session: Session, pks: Sequence[int], first: date, last: date
+) -> dict[int, tuple[DateException, ...]]:
+    closed: set[tuple[int, date]] = set()
+    ranges: dict[tuple[int, date], list[tuple[time, time]]] = {}
+    for pk, on_date, opens, closes in session.execute(
+        select(
+            ScheduleException.schedule_pk,
+            ScheduleException.on_date,
+            ScheduleException.opens,
+            ScheduleException.closes,
+        ).where(
+            ScheduleException.schedule_pk.in_(pks),
+            ScheduleException.on_date.between(first, last),
+        )
+    ):
+        if opens is None or closes is None:
+            closed.add((pk, on_date))
+        else:
+            ranges.setdefault((pk, on_date), []).append((opens, closes))
+    out: dict[int, list[DateException]] = {}
+    for pk, on_date in sorted(closed | set(ranges)):
+        # Closed all day wins over replacement hours on the same date.
+        spans = () if (pk, on_date) in closed else tuple(sorted(ranges[(pk, on_date)]))
+        out.setdefault(pk, []).append(DateException(on_date, spans))
+    return {pk: tuple(excs) for pk, excs in out.items()}
+
+
+def seats_taken(
+    session: Session, schedule_pks: Sequence[int], first: int, last: int, now: int
+) -> dict[int, dict[int, int]]:
+    """Seats taken per schedule and cell start in [first, last): visits and live holds."""
+    if not schedule_pks:
+        return {}
+    rows = session.execute(
+        select(SeatClaim.schedule_pk, SeatClaim.cell_start, func.count())
+        .where(
+            SeatClaim.schedule_pk.in_(schedule_pks),
+            SeatClaim.cell_start >= first,
+            SeatClaim.cell_start < last,
+            # Expiry is part of the query: no background job frees holds.
+            or_(SeatClaim.expires_at.is_(None), SeatClaim.expires_at > now),
+        )
+        .group_by(SeatClaim.schedule_pk, SeatClaim.cell_start)
+    )
+    out: dict[int, dict[int, int]] = {}
+    for schedule_pk, cell_start, count in rows:
+        out.setdefault(schedule_pk, {})[cell_start] = count
+    return out

@@ -1,0 +1,92 @@
+"""``GET /visit-settings/{schedule_id}``: the rules a booking form must follow for a schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from inquicker.booking.rules import effective_settings, to_api_objects
+from inquicker.booking.visit_settings import Validation, VisitSettings
+from inquicker.catalog.schedule_models import Schedule
+from inquicker.catalog.scoping import active_schedules
+from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.errors import ErrorObject, bad_parameter, not_found, raise_if_any
+from inquicker.jsonapi.routes import READ_METHODS, ApiRequest, Endpoint
+from inquicker.tenancy.models import HealthSystem
+
+# Every attribute each object type can carry, for sparse fieldsets (fields[type]=...).
+FIELDS: dict[str, frozenset[str]] = {
+    "validation": frozenset(
+        (info.alias or name).replace("_", "-") for name, info in Validation.model_fields.items()
+    ),
+    "enabled-fields": frozenset({"fields"}),
+    "patient-instructions": frozenset({"text"}),
+    "preregistration-form": frozenset({"url"}),
+    "screening-questions": frozenset({"url"}),
+}
+
+
+def load_visit_settings(ctx: RequestContext, schedule_id: str) -> VisitSettings | None:
+    """The effective visit settings of one of the tenant's active schedules, or None."""
+    row = ctx.session.execute(
+        select(HealthSystem.visit_settings, Schedule.visit_settings)
+        .join(HealthSystem, HealthSystem.pk == Schedule.health_system_pk)
+        .where(active_schedules(ctx), Schedule.slug == schedule_id)
+        # Slugs are unique per health system; a site spanning several picks one stably.
+        .order_by(Schedule.pk)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    defaults, overrides = row
+    return effective_settings(
+        VisitSettings.model_validate(defaults or {}), VisitSettings.model_validate(overrides or {})
+    )
+
+
+def show_visit_settings(ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:
+    """The visit-settings document of the schedule named by the second path segment."""
+    if len(req.segments) != 2:
+        raise not_found("Name a schedule: /visit-settings/{schedule_id}.")
+    schedule_id = req.segments[1]
+    sparse = _parse_params(req)
+    settings = load_visit_settings(ctx, schedule_id)
+    if settings is None:
+        raise not_found(f"No schedule with id '{schedule_id}'.")
+    data = to_api_objects(settings, schedule_id)
+    for obj in data:
+        wanted = sparse.get(obj["type"])
+        if wanted is not None:
+            obj["attributes"] = {k: v for k, v in obj["attributes"].items() if k in wanted}
+    return {"data": data, "links": {"self": ctx.url("visit-settings", schedule_id)}}
+
+
+def _parse_params(req: ApiRequest) -> dict[str, frozenset[str]]:
+    """Sparse fieldsets by type; 400 for include and sort, which JSON:API says a server that
+    cannot honour them must refuse rather than ignore."""
+    errors: list[ErrorObject] = []
+    sparse: dict[str, frozenset[str]] = {}
+    refused: set[str] = set()
+    for key, value in req.params:
+        if key in ("include", "sort") and value and key not in refused:
+            refused.add(key)
+            detail = f"visit-settings does not support '{key}'."
+            errors.append(bad_parameter(key, detail, "unsupported-parameter"))
+        elif key.startswith("fields[") and key.endswith("]"):
+            type_ = key[7:-1]
+            known = FIELDS.get(type_)
+            names = frozenset(n.strip() for n in value.split(",") if n.strip())
+            if known is None:
+                detail = f"'{type_}' is not a type of visit-settings ({', '.join(FIELDS)})."
+                errors.append(bad_parameter(key, detail))
+            elif unknown := sorted(names - known):
+                detail = f"Unknown field(s) of {type_}: {', '.join(unknown)}."
+                errors.append(bad_parameter(key, detail, "invalid-field"))
+            else:
+                sparse[type_] = names
+    raise_if_any(errors)
+    return sparse
+
+
+ENDPOINT = Endpoint(READ_METHODS, show_visit_settings, scope="read", max_segments=2)
