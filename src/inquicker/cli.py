@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import orjson
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -116,9 +115,7 @@ def import_(file: Annotated[Path, typer.Argument(help="Bundle file (JSON or YAML
         for problem in exc.problems:
             typer.echo(f"{problem.path}: {problem.message}", err=True)
         fail(f"bundle refused with {len(exc.problems)} problem(s); nothing was changed")
-    typer.echo(f"imported health system '{result.health_system}'")
-    for section, counts in result.counts.items():
-        typer.echo(f"  {section}: {counts}")
+    typer.echo(result.summary())
 
 
 @app.command()
@@ -128,13 +125,14 @@ def export(
 ) -> None:
     """Export a health system as a bundle (to stdout, or to a file with -o)."""
     from inquicker.bundle.exporter import export_bundle
+    from inquicker.bundle.io import dumps_document
 
     with unit_of_work() as session:
         try:
             document = export_bundle(session, health_system_id)
         except LookupError:
             fail(f"no health system with id {health_system_id!r}")
-    data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    data = dumps_document(document)
     if output is None:
         sys.stdout.buffer.write(data)
     else:

@@ -9,7 +9,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "jsonapi-schema" / "schema.json"
+SCHEMA_PATH = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "jsonapi-schema" / "schema.json"
+)
 
 
 def _rewrite(node: Any) -> Any:
@@ -37,7 +39,9 @@ def _rewrite(node: Any) -> Any:
 @lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
     if not SCHEMA_PATH.exists():
-        raise RuntimeError(f"JSON:API schema not found at {SCHEMA_PATH} (shared/ must sit beside the repo)")
+        raise RuntimeError(
+            f"JSON:API schema not found at {SCHEMA_PATH} (shared/ must sit beside the repo)"
+        )
     return Draft202012Validator(_rewrite(json.loads(SCHEMA_PATH.read_text())))
 
 

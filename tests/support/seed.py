@@ -67,81 +67,173 @@ def seed(session: Session) -> Keys:
     session.add(east)
     session.flush()
     downtown = Location(
-        health_system_pk=a, slug="downtown", name="Downtown Clinic", region_pk=east.pk,
-        facility_name="Downtown Medical Plaza", address="1 Main St", city="Nashville",
-        state="TN", zip="37201", phone="615-555-0100", latitude=36.16, longitude=-86.78,
+        health_system_pk=a,
+        slug="downtown",
+        name="Downtown Clinic",
+        region_pk=east.pk,
+        facility_name="Downtown Medical Plaza",
+        address="1 Main St",
+        city="Nashville",
+        state="TN",
+        zip="37201",
+        phone="615-555-0100",
+        latitude=36.16,
+        longitude=-86.78,
     )
     uptown = Location(
-        health_system_pk=a, slug="uptown", name="Uptown Clinic", region_pk=east.pk,
-        city="Nashville", state="TN", zip="37203", latitude=36.15, longitude=-86.80,
+        health_system_pk=a,
+        slug="uptown",
+        name="Uptown Clinic",
+        region_pk=east.pk,
+        city="Nashville",
+        state="TN",
+        zip="37203",
+        latitude=36.15,
+        longitude=-86.80,
     )
-    beta_loc = Location(health_system_pk=b, slug="beta-clinic", name="Beta Clinic",
-                        city="Austin", state="TX", latitude=30.27, longitude=-97.74)
+    beta_loc = Location(
+        health_system_pk=b,
+        slug="beta-clinic",
+        name="Beta Clinic",
+        city="Austin",
+        state="TX",
+        latitude=30.27,
+        longitude=-97.74,
+    )
     primary = Service(health_system_pk=a, slug="primary-care", name="Primary Care")
     cardio = Service(health_system_pk=a, slug="cardiology", name="Cardiology")
     beta_primary = Service(health_system_pk=b, slug="primary-care", name="Primary Care")
     group = MedicalGroup(health_system_pk=a, slug="alpha-physicians", name="Alpha Physicians")
     beta_group = MedicalGroup(health_system_pk=b, slug="beta-group", name="Beta Group")
-    physical = AppointmentType(health_system_pk=a, slug="annual-physical",
-                               name="Annual Physical", priority=2, duration_minutes=30)
-    sick = AppointmentType(health_system_pk=a, slug="sick-visit", name="Sick Visit",
-                           priority=1, duration_minutes=15)
-    consult = AppointmentType(health_system_pk=a, slug="consult", name="Consult",
-                              priority=5, duration_minutes=60)
-    beta_type = AppointmentType(health_system_pk=b, slug="beta-visit", name="Beta Visit",
-                                priority=1, duration_minutes=15)
+    physical = AppointmentType(
+        health_system_pk=a,
+        slug="annual-physical",
+        name="Annual Physical",
+        priority=2,
+        duration_minutes=30,
+    )
+    sick = AppointmentType(
+        health_system_pk=a, slug="sick-visit", name="Sick Visit", priority=1, duration_minutes=15
+    )
+    consult = AppointmentType(
+        health_system_pk=a, slug="consult", name="Consult", priority=5, duration_minutes=60
+    )
+    beta_type = AppointmentType(
+        health_system_pk=b, slug="beta-visit", name="Beta Visit", priority=1, duration_minutes=15
+    )
     aetna = InsurancePlan(health_system_pk=a, slug="aetna-ppo", company="Aetna", name="PPO")
     cigna = InsurancePlan(health_system_pk=a, slug="cigna-hmo", company="Cigna", name="HMO")
     unused = InsurancePlan(health_system_pk=a, slug="unused-plan", company="Zed", name="Unused")
     beta_plan = InsurancePlan(health_system_pk=b, slug="beta-plan", company="Beta", name="Plan")
-    smith = Provider(health_system_pk=a, slug="dr-smith", name="Jane Smith", gender="f",
-                     affiliation="employed", provider_type="Practitioner",
-                     languages=["English", "Spanish"])
-    jones = Provider(health_system_pk=a, slug="dr-jones", name="Bob Jones", gender="m",
-                     affiliation="affiliated", provider_type="Practitioner",
-                     languages=["English"])
-    beta_doc = Provider(health_system_pk=b, slug="dr-beta", name="Beta Doc", gender="f",
-                        affiliation="employed", provider_type="Practitioner")
-    session.add_all([downtown, uptown, beta_loc, primary, cardio, beta_primary, group,
-                     beta_group, physical, sick, consult, beta_type, aetna, cigna, unused,
-                     beta_plan, smith, jones, beta_doc])
+    smith = Provider(
+        health_system_pk=a,
+        slug="dr-smith",
+        name="Jane Smith",
+        gender="f",
+        affiliation="employed",
+        provider_type="Practitioner",
+        languages=["English", "Spanish"],
+    )
+    jones = Provider(
+        health_system_pk=a,
+        slug="dr-jones",
+        name="Bob Jones",
+        gender="m",
+        affiliation="affiliated",
+        provider_type="Practitioner",
+        languages=["English"],
+    )
+    beta_doc = Provider(
+        health_system_pk=b,
+        slug="dr-beta",
+        name="Beta Doc",
+        gender="f",
+        affiliation="employed",
+        provider_type="Practitioner",
+    )
+    session.add_all(
+        [
+            downtown,
+            uptown,
+            beta_loc,
+            primary,
+            cardio,
+            beta_primary,
+            group,
+            beta_group,
+            physical,
+            sick,
+            consult,
+            beta_type,
+            aetna,
+            cigna,
+            unused,
+            beta_plan,
+            smith,
+            jones,
+            beta_doc,
+        ]
+    )
     session.flush()
-    session.add_all([
-        ProviderMedicalGroup(provider_pk=smith.pk, medical_group_pk=group.pk),
-        ProviderLanguage(provider_pk=smith.pk, language="english"),
-        ProviderLanguage(provider_pk=smith.pk, language="spanish"),
-        ProviderLanguage(provider_pk=jones.pk, language="english"),
-    ])
+    session.add_all(
+        [
+            ProviderMedicalGroup(provider_pk=smith.pk, medical_group_pk=group.pk),
+            ProviderLanguage(provider_pk=smith.pk, language="english"),
+            ProviderLanguage(provider_pk=smith.pk, language="spanish"),
+            ProviderLanguage(provider_pk=jones.pk, language="english"),
+        ]
+    )
 
-    def schedule(slug: str, hs: int, name: str, provider: Provider, location: Location,
-                 service: Service, *, context: str = "Patient", active: bool = True,
-                 sort_order: int = 0) -> Schedule:
-        s = Schedule(health_system_pk=hs, slug=slug, name=name, provider_pk=provider.pk,
-                     location_pk=location.pk, service_pk=service.pk,
-                     time_zone_name="America/Chicago", context=context, active=active,
-                     sort_order=sort_order, visit_settings={})
+    def schedule(
+        slug: str,
+        hs: int,
+        name: str,
+        provider: Provider,
+        location: Location,
+        service: Service,
+        *,
+        context: str = "Patient",
+        active: bool = True,
+        sort_order: int = 0,
+    ) -> Schedule:
+        s = Schedule(
+            health_system_pk=hs,
+            slug=slug,
+            name=name,
+            provider_pk=provider.pk,
+            location_pk=location.pk,
+            service_pk=service.pk,
+            time_zone_name="America/Chicago",
+            context=context,
+            active=active,
+            sort_order=sort_order,
+            visit_settings={},
+        )
         session.add(s)
         return s
 
     s1 = schedule(ALPHA_S1, a, "Smith Primary Care", smith, downtown, primary, sort_order=1)
-    s2 = schedule(ALPHA_S2, a, "Jones Cardiology", jones, uptown, cardio, context="Discharge",
-                  sort_order=2)
+    s2 = schedule(
+        ALPHA_S2, a, "Jones Cardiology", jones, uptown, cardio, context="Discharge", sort_order=2
+    )
     s3 = schedule(ALPHA_S3_INACTIVE, a, "Old Schedule", jones, downtown, primary, active=False)
     bs = schedule(BETA_S1, b, "Beta Schedule", beta_doc, beta_loc, beta_primary)
     session.flush()
-    session.add_all([
-        ScheduleAppointmentType(schedule_pk=s1.pk, appointment_type_pk=physical.pk),
-        ScheduleAppointmentType(schedule_pk=s1.pk, appointment_type_pk=sick.pk),
-        ScheduleAppointmentType(schedule_pk=s2.pk, appointment_type_pk=consult.pk),
-        ScheduleAppointmentType(schedule_pk=s3.pk, appointment_type_pk=physical.pk),
-        ScheduleAppointmentType(schedule_pk=bs.pk, appointment_type_pk=beta_type.pk),
-        SchedulePlan(schedule_pk=s1.pk, plan_pk=aetna.pk),
-        SchedulePlan(schedule_pk=s1.pk, plan_pk=cigna.pk),
-        SchedulePlan(schedule_pk=s2.pk, plan_pk=aetna.pk),
-        SchedulePlan(schedule_pk=s3.pk, plan_pk=unused.pk),
-        SchedulePlan(schedule_pk=bs.pk, plan_pk=beta_plan.pk),
-        ScheduleHours(schedule_pk=s1.pk, weekday=0, opens=time(8), closes=time(17)),
-    ])
+    session.add_all(
+        [
+            ScheduleAppointmentType(schedule_pk=s1.pk, appointment_type_pk=physical.pk),
+            ScheduleAppointmentType(schedule_pk=s1.pk, appointment_type_pk=sick.pk),
+            ScheduleAppointmentType(schedule_pk=s2.pk, appointment_type_pk=consult.pk),
+            ScheduleAppointmentType(schedule_pk=s3.pk, appointment_type_pk=physical.pk),
+            ScheduleAppointmentType(schedule_pk=bs.pk, appointment_type_pk=beta_type.pk),
+            SchedulePlan(schedule_pk=s1.pk, plan_pk=aetna.pk),
+            SchedulePlan(schedule_pk=s1.pk, plan_pk=cigna.pk),
+            SchedulePlan(schedule_pk=s2.pk, plan_pk=aetna.pk),
+            SchedulePlan(schedule_pk=s3.pk, plan_pk=unused.pk),
+            SchedulePlan(schedule_pk=bs.pk, plan_pk=beta_plan.pk),
+            ScheduleHours(schedule_pk=s1.pk, weekday=0, opens=time(8), closes=time(17)),
+        ]
+    )
     session.flush()
     alpha_read = create_key(session, ALPHA_HOST, "alpha read", ("read",))
     alpha_book = create_key(session, ALPHA_HOST, "alpha book", ("read", "book"))

@@ -53,27 +53,31 @@ def load_schedules(
     exceptions_to: date,
 ) -> dict[str, BookableSchedule]:
     """Active schedules of the tenant among ``schedule_ids``, keyed by id, with their rules."""
-    rows = session.execute(
-        select(
-            Schedule.pk,
-            Schedule.slug,
-            Schedule.health_system_pk,
-            Schedule.time_zone_name,
-            Schedule.slot_minutes,
-            Schedule.capacity,
-            Schedule.lead_minutes,
-            Schedule.horizon_days,
-        ).where(
-            Schedule.slug.in_(schedule_ids),
-            Schedule.active.is_(True),
-            Schedule.health_system_pk.in_(health_system_pks),
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                Schedule.pk,
+                Schedule.slug,
+                Schedule.health_system_pk,
+                Schedule.time_zone_name,
+                Schedule.slot_minutes,
+                Schedule.capacity,
+                Schedule.lead_minutes,
+                Schedule.horizon_days,
+            ).where(
+                Schedule.slug.in_(schedule_ids),
+                Schedule.active.is_(True),
+                Schedule.health_system_pk.in_(health_system_pks),
+            )
         )
-    ).all()
+        .all()
+    )
     pks = [r.pk for r in rows]
     if not pks:
         return {}
     weekly: dict[int, list[OpenRange]] = {}
-    for pk, weekday, opens, closes in session.execute(
+    for pk, weekday, opens, closes in session.connection().execute(
         select(
             ScheduleHours.schedule_pk,
             ScheduleHours.weekday,
@@ -84,7 +88,7 @@ def load_schedules(
         weekly.setdefault(pk, []).append(OpenRange(weekday, opens, closes))
     exceptions = _exceptions(session, pks, exceptions_from, exceptions_to)
     types: dict[int, list[OfferedType]] = {}
-    for pk, slug, name, priority, duration in session.execute(
+    for pk, slug, name, priority, duration in session.connection().execute(
         select(
             ScheduleAppointmentType.schedule_pk,
             AppointmentType.slug,
@@ -124,7 +128,7 @@ def _exceptions(
 ) -> dict[int, tuple[DateException, ...]]:
     closed: set[tuple[int, date]] = set()
     ranges: dict[tuple[int, date], list[tuple[time, time]]] = {}
-    for pk, on_date, opens, closes in session.execute(
+    for pk, on_date, opens, closes in session.connection().execute(
         select(
             ScheduleException.schedule_pk,
             ScheduleException.on_date,
@@ -153,7 +157,7 @@ def seats_taken(
     """Seats taken per schedule and cell start in [first, last): visits and live holds."""
     if not schedule_pks:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(SeatClaim.schedule_pk, SeatClaim.cell_start, func.count())
         .where(
             SeatClaim.schedule_pk.in_(schedule_pks),

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, select, text, update
 from sqlalchemy.orm import Session
 
 from inquicker.bundle import writes
@@ -90,7 +90,12 @@ def import_bundle(session: Session, document: Mapping[str, Any]) -> ImportResult
     if problems:
         raise BundleError(problems)
     assert bundle.health_system is not None  # no problems means it parsed
-    return _write(session, bundle, bundle.health_system, hs, before)
+    result = _write(session, bundle, bundle.health_system, hs, before)
+    session.flush()
+    # Fresh planner statistics: without them SQLite picks the tenant index over the far more
+    # selective ones, and a large import changes the data's shape at once.
+    session.execute(text("ANALYZE"))
+    return result
 
 
 def _foreign_hostnames(session: Session, bundle: ParsedBundle) -> dict[str, list[str]]:

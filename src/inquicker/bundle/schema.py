@@ -243,7 +243,8 @@ class InsurancePlanIn(Section):
 
 class AcceptanceIn(Section):
     level: Level
-    scope: str | None = None
+    # validate_default: a missing scope must still be checked against the level.
+    scope: str | None = Field(default=None, validate_default=True)
     service: Slug
     plans: list[Slug]
 

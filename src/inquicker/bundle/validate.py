@@ -100,10 +100,10 @@ def _problems_of(exc: ValidationError, prefix: str) -> list[Problem]:
     return problems
 
 
-def _raw_id(item: Any) -> str | None:
+def _raw_id(item: Any, section: str) -> str | None:
     raw = item.get("id") if isinstance(item, Mapping) else None
-    if not isinstance(raw, str):
-        return None
+    if not isinstance(raw, str) or section != "schedules":
+        return raw if isinstance(raw, str) else None
     try:
         return str(uuid.UUID(raw))  # schedule ids are compared in canonical form
     except ValueError:
@@ -129,7 +129,7 @@ def _parse_items(
             problems.extend(_problems_of(exc, f"{name}[{index}]"))
             # A schedule whose provider has a bad gender should not also be told that the
             # provider does not exist.
-            raw_id = _raw_id(item)
+            raw_id = _raw_id(item, name)
             if raw_id is not None:
                 invalid_ids.add(raw_id)
     return items

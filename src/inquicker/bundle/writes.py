@@ -114,7 +114,7 @@ def upsert(
         if row is None:
             inserts.append({"slug": slug, "health_system_pk": health_system_pk, **values})
             outcome.created.add(slug)
-        elif any(getattr(row, column) != value for column, value in values.items()):
+        elif any(row._mapping[column] != value for column, value in values.items()):
             updates.append({"_pk": row.pk, **values})
             outcome.updated.add(slug)
     bulk_insert(session, table, inserts)

@@ -51,7 +51,7 @@ def summarize(ranges: Iterable[tuple[int, time, time]]) -> str | None:
 
 def load_hours(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """The summary of each schedule's weekly hours, one query per page."""
-    rows = ctx.session.execute(
+    rows = ctx.session.connection().execute(
         select(
             ScheduleHours.schedule_pk,
             ScheduleHours.weekday,

@@ -125,28 +125,35 @@ def parse_near(raw: Any) -> tuple[float, float]:
 
 def _near(lq: ListQuery, point: tuple[float, float], ctx: RequestContext) -> None:
     lat, lng = point
-    # Distance per location once, then the nearest per provider over active schedules.
-    located = (
+    located = Location.latitude.is_not(None) & Location.longitude.is_not(None)
+    # Which providers take part needs no distance at all: the count stays cheap.
+    lq.where.append(
+        select(Schedule.pk)
+        .join(Location, Location.pk == Schedule.location_pk)
+        .where(Schedule.provider_pk == Provider.pk, active_schedules(ctx), located)
+        .exists()
+    )
+    # Distance once per location (MATERIALIZED keeps engines from recomputing it per
+    # schedule), then the nearest location per provider over its active schedules.
+    distances = (
         select(
             Location.pk.label("location_pk"),
             distance_miles(Location.latitude, Location.longitude, lat, lng).label("miles"),
         )
-        .where(
-            Location.health_system_pk.in_(ctx.tenant.health_system_pks),
-            Location.latitude.is_not(None),
-            Location.longitude.is_not(None),
-        )
-        .subquery()
+        .where(Location.health_system_pk.in_(ctx.tenant.health_system_pks), located)
+        .cte("location_distances")
+        .prefix_with("MATERIALIZED")
     )
     nearest = (
-        select(Schedule.provider_pk.label("provider_pk"), func.min(located.c.miles).label("miles"))
-        .join(located, located.c.location_pk == Schedule.location_pk)
+        select(
+            Schedule.provider_pk.label("provider_pk"), func.min(distances.c.miles).label("miles")
+        )
+        .join(distances, distances.c.location_pk == Schedule.location_pk)
         .where(active_schedules(ctx))
         .group_by(Schedule.provider_pk)
-        .subquery()
+        .subquery("nearest")
     )
     lq.joins.append((nearest, nearest.c.provider_pk == Provider.pk))
-    lq.where.append(Provider.pk.in_(select(nearest.c.provider_pk)))
     lq.order_by.insert(0, nearest.c.miles.asc())
     lq.meta["distance"] = nearest.c.miles
     lq.meta_convert["distance"] = _round_miles
@@ -180,7 +187,7 @@ PROVIDER_FILTERS: tuple[Filter, ...] = (
 
 def load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of the types offered by each provider's active schedules."""
-    rows = ctx.session.execute(
+    rows = ctx.session.connection().execute(
         select(
             Schedule.provider_pk,
             AppointmentType.slug,
@@ -201,7 +208,7 @@ def load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int,
 
 def load_medical_groups(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of each provider's medical groups, in the bundle's order."""
-    rows = ctx.session.execute(
+    rows = ctx.session.connection().execute(
         select(ProviderMedicalGroup.provider_pk, MedicalGroup.slug, MedicalGroup.name)
         .join(MedicalGroup, MedicalGroup.pk == ProviderMedicalGroup.medical_group_pk)
         .where(ProviderMedicalGroup.provider_pk.in_(pks))

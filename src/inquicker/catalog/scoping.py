@@ -40,11 +40,15 @@ def resolve_slugs(
     cond: ColumnElement[bool] = table.c.slug.in_(values)
     if also_by_name:
         cond = or_(cond, func.lower(table.c.name).in_(lowered))
-    rows = ctx.session.execute(
-        select(table.c.pk, table.c.slug, table.c.name if also_by_name else table.c.slug).where(
-            table.c.health_system_pk.in_(ctx.tenant.health_system_pks), cond
+    rows = (
+        ctx.session.connection()
+        .execute(
+            select(table.c.pk, table.c.slug, table.c.name if also_by_name else table.c.slug).where(
+                table.c.health_system_pk.in_(ctx.tenant.health_system_pks), cond
+            )
         )
-    ).all()
+        .all()
+    )
     found = {r[1] for r in rows} | ({str(r[2]).lower() for r in rows} if also_by_name else set())
     missing = [v for v in values if v not in found and v.lower() not in found]
     if missing:

@@ -72,7 +72,7 @@ def fetch_items(
         *_wanted(resource, fieldset),
     ).where(*where)
     stmt = stmt.order_by(*default_order(resource), resource.pk)
-    items = [_to_item(resource, row, fieldset) for row in ctx.session.execute(stmt)]
+    items = [_to_item(resource, row, fieldset) for row in ctx.session.connection().execute(stmt)]
     load_computed(ctx, resource, items, fieldset)
     return items
 
@@ -80,7 +80,7 @@ def fetch_items(
 def find_pk(ctx: RequestContext, resource: Resource, id_: str) -> int | None:
     """The pk of the resource with API id ``id_`` in this tenant, or None."""
     stmt = _base(resource, ctx, resource.pk).where(resource.id_column == id_)
-    return ctx.session.execute(stmt.limit(1)).scalar_one_or_none()
+    return ctx.session.connection().execute(stmt.limit(1)).scalar_one_or_none()
 
 
 def default_order(resource: Resource) -> list[ColumnElement[Any]]:
@@ -110,11 +110,11 @@ def page_of(
     meta_cols = [col.label(f"meta_{name}") for name, col in lq.meta.items()]
     stmt = _base(resource, ctx, resource.pk.label("pk"), *meta_cols)
     for target, onclause in lq.joins:
-        stmt = stmt.outerjoin(target, onclause)
+        stmt = stmt.join(target, onclause)
     stmt = stmt.where(*lq.where)
     # Joins only add columns (one row per resource row), so the count does not need them.
     counted = _base(resource, ctx, resource.pk).where(*lq.where).subquery()
-    total = ctx.session.execute(select(func.count()).select_from(counted)).scalar_one()
+    total = ctx.session.connection().execute(select(func.count()).select_from(counted)).scalar_one()
     if sort:
         order = [*order_for(resource, sort), *lq.order_by]
     elif lq.overrides_default_sort:
@@ -123,7 +123,7 @@ def page_of(
         order = [*default_order(resource), *lq.order_by]
     stmt = stmt.order_by(*order, resource.pk)
     stmt = stmt.limit(page_size).offset((page_number - 1) * page_size)
-    rows = ctx.session.execute(stmt).all()
+    rows = ctx.session.connection().execute(stmt).all()
     converters = {n: lq.meta_convert.get(n, _identity) for n in lq.meta}
     page = [
         (row.pk, {n: conv(row._mapping[f"meta_{n}"]) for n, conv in converters.items()})
@@ -163,7 +163,7 @@ def fetch_related(
     )
     pairs = []
     items: dict[int, Item] = {}
-    for row in ctx.session.execute(stmt):
+    for row in ctx.session.connection().execute(stmt):
         item = items.get(row.pk)
         if item is None:
             item = items[row.pk] = _to_item(target, row, fieldset)

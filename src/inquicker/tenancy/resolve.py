@@ -34,12 +34,16 @@ class Principal:
 
 def resolve_tenant(session: Session, hostname: str) -> Tenant | None:
     """The site answering to ``hostname`` and its health systems, or None."""
-    rows = session.execute(
-        select(Site.pk, SiteHealthSystem.health_system_pk)
-        .outerjoin(SiteHealthSystem, SiteHealthSystem.site_pk == Site.pk)
-        .where(Site.hostname == hostname.lower())
-        .order_by(SiteHealthSystem.health_system_pk)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(Site.pk, SiteHealthSystem.health_system_pk)
+            .outerjoin(SiteHealthSystem, SiteHealthSystem.site_pk == Site.pk)
+            .where(Site.hostname == hostname.lower())
+            .order_by(SiteHealthSystem.health_system_pk)
+        )
+        .all()
+    )
     if not rows:
         return None
     hs_pks = tuple(r.health_system_pk for r in rows if r.health_system_pk is not None)
@@ -48,16 +52,22 @@ def resolve_tenant(session: Session, hostname: str) -> Tenant | None:
 
 def authenticate(session: Session, tenant: Tenant, raw_key: str, now: datetime) -> Principal | None:
     """The live key of this site matching ``raw_key``; None for unknown, revoked or other-site."""
-    row = session.execute(
-        select(ApiKey.pk, ApiKey.key_id, ApiKey.scopes, ApiKey.last_used_at).where(
-            ApiKey.key_hash == hash_key(raw_key),
-            ApiKey.site_pk == tenant.site_pk,
-            ApiKey.revoked_at.is_(None),
+    row = (
+        session.connection()
+        .execute(
+            select(ApiKey.pk, ApiKey.key_id, ApiKey.scopes, ApiKey.last_used_at).where(
+                ApiKey.key_hash == hash_key(raw_key),
+                ApiKey.site_pk == tenant.site_pk,
+                ApiKey.revoked_at.is_(None),
+            )
         )
-    ).one_or_none()
+        .one_or_none()
+    )
     if row is None:
         return None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
-        session.execute(update(ApiKey).where(ApiKey.pk == row.pk).values(last_used_at=now))
+        session.connection().execute(
+            update(ApiKey).where(ApiKey.pk == row.pk).values(last_used_at=now)
+        )
     scopes = frozenset(s for s in row.scopes.split(",") if s)
     return Principal(key_pk=row.pk, key_id=row.key_id, scopes=scopes)

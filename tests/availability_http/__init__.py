@@ -1,0 +1,1 @@
+"""HTTP tests of GET /available-appointment-times (SPEC section 5), on both databases."""
