@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from inquicker.availability import endpoint as availability_endpoint
-from inquicker.booking import visit_settings_endpoint
+from inquicker.booking import visit_settings_endpoint, visit_token_endpoint, visits_endpoint
 from inquicker.catalog.registry import build_registry
 from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
@@ -36,14 +36,17 @@ def create_app(
     """Assemble the API for ``settings`` (or the environment's)."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
+    registry = build_registry()
     api = Api(
         settings=settings,
         sessions=make_sessionmaker(engine),
-        registry=build_registry(),
+        registry=registry,
         clock=clock,
         endpoints={
             "visit-settings": visit_settings_endpoint.ENDPOINT,
             "available-appointment-times": availability_endpoint.ENDPOINT,
+            "visit-token": visit_token_endpoint.ENDPOINT,
+            "visits": visits_endpoint.make_endpoint(registry),
         },
     )
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me-in-production-0000"  # noqa: S105 - refused outside dev
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="INQUICKER_", extra="ignore")
+    # hide_input_in_errors: a mistyped secret must not be echoed into logs.
+    model_config = SettingsConfigDict(
+        env_prefix="INQUICKER_", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///./inquicker.db"
@@ -27,6 +30,15 @@ class Settings(BaseSettings):
     max_holds_per_key: int = Field(default=20, ge=0)
     page_size_default: int = Field(default=10, ge=1, le=100)
     page_size_max: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("phi_key")
+    @classmethod
+    def _phi_key_is_a_key(cls, value: str | None) -> str | None:
+        if value:
+            from inquicker.booking.phi import decode_key
+
+            decode_key(value)  # fail at start-up, not at the first booking
+        return value or None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from httpx import Response
+from httpx2 import Response
 
 from tests.support.seed import ALPHA_HOST, BETA_HOST
 

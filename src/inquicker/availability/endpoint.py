@@ -22,6 +22,7 @@ MAX_SCHEDULES = 100
 MAX_WINDOW = timedelta(days=92)
 DEFAULT_WINDOW = timedelta(days=14)
 IDS_PARAMETER = "schedule_ids[]"
+MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,19 @@ class Bound:
 def _parse_bound(parameter: str, raw: str) -> Bound:
     text = raw.strip().strip('"').replace(" ", "+")
     try:
-        if len(text) == 10:
-            return Bound(date.fromisoformat(text))
-        return Bound(datetime.fromisoformat(text))
+        value: date | datetime = (
+            date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        )
     except ValueError:
         raise ApiError(
             [bad_parameter(parameter, f"{parameter} must be an ISO 8601 date or date-time.")]
         ) from None
+    # Far outside any schedule's horizon, and keeps date arithmetic away from year 1 / 9999.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ApiError(
+            [bad_parameter(parameter, f"{parameter} must be between {MIN_YEAR} and {MAX_YEAR}.")]
+        )
+    return Bound(value)
 
 
 def _schedule_ids(req: ApiRequest) -> list[str]:
@@ -78,14 +85,22 @@ def _window(req: ApiRequest, now: datetime) -> tuple[Bound, Bound]:
                 errors.extend(exc.errors)
     raise_if_any(errors)
     start = bounds.get("from", Bound(now))
-    end = bounds.get("to") or Bound(start.instant(UTC, end=False) + DEFAULT_WINDOW)
-    # Judged in UTC: a local bound differs by hours at most, irrelevant at this scale.
+    end = bounds.get("to") or _default_end(start)
+    # Both bounds read alike (local ones as UTC), so the span is exact for dates and
+    # date-times; a mix of local and absolute bounds can differ by the zone's offset.
     first, last = start.instant(UTC, end=False), end.instant(UTC, end=True)
     if last <= first:
         raise ApiError([bad_parameter("to", "to must be after from.")])
-    if last - first > MAX_WINDOW + timedelta(days=1):
+    if last - first > MAX_WINDOW:
         raise ApiError([bad_parameter("to", "The window may span at most 92 days.")])
     return start, end
+
+
+def _default_end(start: Bound) -> Bound:
+    """14 days: whole local days from a date, else 14 x 24 hours."""
+    if isinstance(start.value, datetime):
+        return Bound(start.value + DEFAULT_WINDOW)
+    return Bound(start.value + DEFAULT_WINDOW - timedelta(days=1))
 
 
 def _check_type_exists(ctx: RequestContext, type_id: str) -> None:

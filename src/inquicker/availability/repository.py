@@ -22,6 +22,7 @@ from inquicker.catalog.schedule_models import (
 
 @dataclass(frozen=True, slots=True)
 class OfferedType:
+    pk: int
     id: str
     name: str
     priority: int
@@ -88,9 +89,10 @@ def load_schedules(
         weekly.setdefault(pk, []).append(OpenRange(weekday, opens, closes))
     exceptions = _exceptions(session, pks, exceptions_from, exceptions_to)
     types: dict[int, list[OfferedType]] = {}
-    for pk, slug, name, priority, duration in session.connection().execute(
+    for pk, type_pk, slug, name, priority, duration in session.connection().execute(
         select(
             ScheduleAppointmentType.schedule_pk,
+            AppointmentType.pk,
             AppointmentType.slug,
             AppointmentType.name,
             AppointmentType.priority,
@@ -102,7 +104,7 @@ def load_schedules(
         .where(ScheduleAppointmentType.schedule_pk.in_(pks))
         .order_by(AppointmentType.priority, AppointmentType.name)
     ):
-        types.setdefault(pk, []).append(OfferedType(slug, name, priority, duration))
+        types.setdefault(pk, []).append(OfferedType(type_pk, slug, name, priority, duration))
     return {
         r.slug: BookableSchedule(
             pk=r.pk,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -48,8 +49,26 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = conn.info.pop("sqlite_begin", "BEGIN")
-        conn.exec_driver_sql(mode)
+        # IMMEDIATE takes the write lock up front, so two seat claimers never interleave
+        # between reading free seats and inserting claims (and never deadlock on upgrade).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+_immediate: ContextVar[bool] = ContextVar("sqlite_begin_immediate", default=False)
+
+
+class WriteConflictError(Exception):
+    """A concurrent writer won a race (a unique key, a serialization failure): retry."""
+
+
+@contextmanager
+def immediate_writes() -> Iterator[None]:
+    """Transactions begun inside take SQLite's write lock at BEGIN (no effect elsewhere)."""
+    token = _immediate.set(True)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -1,6 +1,7 @@
 """Imports every table so metadata is complete (Alembic, tests)."""
 
 from inquicker.availability.models import SeatClaim
+from inquicker.booking.models import Visit, VisitToken
 from inquicker.catalog.models import (
     AcceptanceList,
     AcceptanceListPlan,
@@ -47,4 +48,6 @@ __all__ = [
     "Service",
     "Site",
     "SiteHealthSystem",
+    "Visit",
+    "VisitToken",
 ]

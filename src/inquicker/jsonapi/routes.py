@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from inquicker.db.engine import WriteConflictError, immediate_writes
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import (
     UNAUTHORIZED,
@@ -37,11 +38,13 @@ from inquicker.jsonapi.negotiation import MEDIA_TYPE, check_accept
 from inquicker.jsonapi.query import dasherize
 from inquicker.jsonapi.resource import Registry
 from inquicker.settings import Settings
-from inquicker.tenancy.resolve import Principal, Tenant, authenticate, resolve_tenant
+from inquicker.tenancy.resolve import Principal, authenticate, resolve_tenant
 
 log = logging.getLogger("inquicker.api")
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+# A write that lost a race is retried this many times in all before giving up.
+WRITE_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class Endpoint:
     handler: Handler
     scope: str | None = "read"  # API key scope required; None: the handler authenticates
     max_segments: int = 2
+    # Writes run with SQLite's write lock taken at BEGIN and are retried on WriteConflictError.
+    writes: bool = False
 
 
 @dataclass
@@ -139,38 +144,31 @@ class Api:
         return show_relationship(ctx, self.registry, resource, seg[1], seg[3])
 
     def _run(self, endpoint: Endpoint, hostname: str, base: str, req: ApiRequest) -> Response:
+        if not endpoint.writes:
+            return self._attempt(endpoint, hostname, base, req)
+        for _ in range(WRITE_ATTEMPTS - 1):
+            try:
+                with immediate_writes():
+                    return self._attempt(endpoint, hostname, base, req)
+            except WriteConflictError:
+                log.info("write conflict; retrying")
+        with immediate_writes():
+            return self._attempt(endpoint, hostname, base, req)
+
+    def _attempt(self, endpoint: Endpoint, hostname: str, base: str, req: ApiRequest) -> Response:
+        """One transaction: the request owns it, committing on success only."""
         now = self.clock()
         with self.sessions() as session, session.begin():
             tenant = resolve_tenant(session, hostname)
             if tenant is None:
                 raise not_found(f"No site answers to the partner hostname '{hostname}'.")
-            if endpoint.scope is not None:
-                req = _with_principal(req, self._authorize(session, tenant, req, endpoint, now))
             ctx = RequestContext(session, tenant, base, self.settings, now)
+            if endpoint.scope is not None:
+                req = _with_principal(req, authorize(ctx, req, endpoint.scope))
             result = endpoint.handler(ctx, req)
         if isinstance(result, Response):
             return result
         return document_response(result)
-
-    def _authorize(
-        self, session: Session, tenant: Tenant, req: ApiRequest, endpoint: Endpoint, now: datetime
-    ) -> Principal:
-        raw = api_key_of(req)
-        principal = authenticate(session, tenant, raw, now) if raw else None
-        if principal is None:
-            raise ApiError([UNAUTHORIZED], headers={"WWW-Authenticate": 'Token realm="api"'})
-        if endpoint.scope not in principal.scopes:
-            raise ApiError(
-                [
-                    ErrorObject(
-                        403,
-                        "forbidden",
-                        "Forbidden",
-                        f"This API key lacks the '{endpoint.scope}' scope.",
-                    )
-                ]
-            )
-        return principal
 
     def _origin(self, request: Request) -> str:
         scheme, host = request.url.scheme, request.headers.get("host", request.url.netloc)
@@ -185,6 +183,19 @@ class Api:
 
     def _request_url(self, request: Request) -> str:
         return f"{self._origin(request)}{request.url.path.rstrip('/')}"
+
+
+def authorize(ctx: RequestContext, req: ApiRequest, scope: str) -> Principal:
+    """The request's API key for this site, with ``scope``; 401 (always the same) or 403."""
+    raw = api_key_of(req)
+    principal = authenticate(ctx.session, ctx.tenant, raw, ctx.now) if raw else None
+    if principal is None:
+        raise ApiError([UNAUTHORIZED], headers={"WWW-Authenticate": 'Token realm="api"'})
+    if scope not in principal.scopes:
+        raise ApiError(
+            [ErrorObject(403, "forbidden", "Forbidden", f"This API key lacks the '{scope}' scope.")]
+        )
+    return principal
 
 
 def _refuse_nul(params: Sequence[tuple[str, str]]) -> None:

@@ -1,0 +1,184 @@
+"""Creating a visit: token, body and rules checks, then one transaction that claims the seats.
+
+Everything happens in the request's transaction: if anything fails, nothing is written and
+the token stays unused. The database's unique keys (seat, token, confirmation number) make
+a double booking impossible whatever the concurrency.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from inquicker.availability.engine import covered_cells
+from inquicker.availability.repository import BookableSchedule, load_schedules
+from inquicker.booking import phi, seats
+from inquicker.booking.builtin_rules import RuleContext, builtin_violations
+from inquicker.booking.models import Visit, VisitToken
+from inquicker.booking.repository import BookingFacts, booking_facts, next_confirmation_number
+from inquicker.booking.rules import Violation, check, effective_settings
+from inquicker.booking.tokens import TokenClaims, refuse
+from inquicker.booking.visit_input import VisitInput
+from inquicker.booking.visit_settings import VisitSettings
+from inquicker.db.engine import WriteConflictError
+from inquicker.jsonapi.errors import ApiError, ErrorObject
+
+
+@dataclass(frozen=True)
+class NewVisit:
+    visit: Visit
+    schedule: BookableSchedule
+
+
+def slot_unavailable(detail: str = "That time is no longer available.") -> ApiError:
+    return ApiError(
+        [
+            ErrorObject(
+                422,
+                "slot-unavailable",
+                "Slot unavailable",
+                detail,
+                pointer="/data/attributes/appointment-at",
+            )
+        ]
+    )
+
+
+def token_record(session: Session, claims: TokenClaims, site_pk: int) -> VisitToken:
+    """The issued token behind valid claims; 401 if this site never issued it."""
+    record = session.get(VisitToken, claims.jti)
+    if record is None or record.site_pk != site_pk:
+        raise refuse("The visit token was not issued by this site.", "unknown-token")
+    return record
+
+
+def _attribute_errors(violations: list[Violation]) -> list[ErrorObject]:
+    return [
+        ErrorObject(
+            422, v.code, "Invalid attribute", v.message, pointer=f"/data/attributes/{v.attribute}"
+        )
+        for v in violations
+    ]
+
+
+def _match_token(visit: VisitInput, claims: TokenClaims, record: VisitToken) -> list[ErrorObject]:
+    errors = []
+    if visit.schedule_id is not None and visit.schedule_id != claims.schedule_id:
+        errors.append(
+            ErrorObject(
+                422,
+                "token-mismatch",
+                "Does not match the visit token",
+                "The schedule must be the one the visit token was issued for.",
+                pointer="/data/relationships/schedule/data/id",
+            )
+        )
+    if (
+        visit.appointment_at is not None
+        and int(visit.appointment_at.timestamp()) != record.appointment_at
+    ):
+        errors.append(
+            ErrorObject(
+                422,
+                "token-mismatch",
+                "Does not match the visit token",
+                "appointment-at must be the instant the visit token was issued for.",
+                pointer="/data/attributes/appointment-at",
+            )
+        )
+    return errors
+
+
+def _rule_violations(
+    visit: VisitInput, facts: BookingFacts, schedule: BookableSchedule, today: datetime
+) -> list[Violation]:
+    zone = ZoneInfo(schedule.rules.time_zone)
+    appointment_date = (visit.appointment_at or today).astimezone(zone).date()
+    local_today = today.astimezone(zone).date()
+    context = RuleContext(
+        offered_type_ids=tuple(t.id for t in schedule.types),
+        age_limit_direction=facts.age_limit_direction,
+        age_limit_threshold=facts.age_limit_threshold,
+        appointment_date=appointment_date,
+        today=local_today,
+        features=facts.features,
+        accepted_plan_ids=facts.accepted_plan_ids,
+    )
+    configured = effective_settings(
+        VisitSettings.model_validate(facts.hs_visit_settings),
+        VisitSettings.model_validate(facts.schedule_visit_settings),
+    )
+    return [
+        *builtin_violations(visit.attributes, context),
+        *check(configured.validations, visit.attributes, local_today),
+    ]
+
+
+def create_visit(
+    session: Session,
+    *,
+    claims: TokenClaims,
+    record: VisitToken,
+    visit: VisitInput,
+    hs_pks: tuple[int, ...],
+    site_pk: int,
+    now: datetime,
+    fingerprint: str,
+    idempotency_key: str | None,
+    phi_key: bytes | None,
+    problems: list[ErrorObject],
+) -> NewVisit:
+    """Validate everything (reporting all problems together), then book in one transaction."""
+    errors = [*problems, *_match_token(visit, claims, record)]
+    facts = booking_facts(session, claims.schedule_id, hs_pks)
+    day = datetime.fromtimestamp(record.appointment_at, tz=now.tzinfo).date()
+    schedule = load_schedules(
+        session, hs_pks, [claims.schedule_id], day - timedelta(days=1), day + timedelta(days=2)
+    ).get(claims.schedule_id)
+    if facts is None or schedule is None or not facts.active:
+        raise slot_unavailable("This schedule no longer takes bookings.")
+    errors += _attribute_errors(_rule_violations(visit, facts, schedule, now))
+    if errors:
+        raise ApiError(errors)
+
+    type_id = visit.attributes.get("appointment-type")
+    offered = schedule.type(type_id) if isinstance(type_id, str) else schedule.default_type()
+    duration = offered.duration_minutes if offered else schedule.rules.slot_minutes
+    cells = covered_cells(schedule.rules, record.appointment_at, duration)
+    if cells is None:
+        raise slot_unavailable("That appointment type does not fit at this time.")
+    epoch = int(now.timestamp())
+    new = Visit(
+        visit_id=secrets.token_hex(16),
+        health_system_pk=facts.health_system_pk,
+        site_pk=site_pk,
+        schedule_pk=schedule.pk,
+        appointment_at=record.appointment_at,
+        appointment_type_pk=offered.pk if offered else None,
+        confirmation_number=next_confirmation_number(session, facts.health_system_pk),
+        token_jti=record.jti,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        patient_data=phi.seal(visit.attributes, phi_key),
+        remote_visit_ids="",
+        created_at=now,
+    )
+    session.add(new)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same token or Idempotency-Key, concurrently
+        raise WriteConflictError("visit inserted concurrently") from exc
+    held = seats.convert_hold(session, record.jti, schedule.pk, cells, new.pk, epoch)
+    missing = [c for c in cells if c not in held]
+    if not seats.claim(
+        session, schedule.pk, missing, schedule.rules.capacity, epoch, visit_pk=new.pk
+    ):
+        raise slot_unavailable()
+    record.used_at = epoch
+    record.visit_pk = new.pk
+    return NewVisit(new, schedule)

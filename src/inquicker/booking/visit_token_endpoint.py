@@ -1,0 +1,157 @@
+"""GET /visit-token: check the time is offered now, hold its seats, return a signed token."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from starlette.responses import Response
+
+from inquicker.availability.engine import covered_cells, format_times, offered_times
+from inquicker.availability.repository import BookableSchedule, load_schedules, seats_taken
+from inquicker.booking import seats
+from inquicker.booking.models import VisitToken
+from inquicker.booking.tokens import TOKEN_MINUTES, mint
+from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found
+from inquicker.jsonapi.routes import ApiRequest, Endpoint
+from inquicker.tenancy.models import HealthSystem
+
+JWT_MEDIA_TYPE = "application/jwt"
+
+
+def parse_instant(parameter: str, raw: str) -> datetime:
+    """An ISO 8601 date-time with offset; tolerates quotes and a '+' decoded as a space."""
+    text = raw.strip().strip('"').strip("'").replace(" ", "+")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ApiError(
+            [
+                bad_parameter(
+                    parameter,
+                    f"{parameter} must be an ISO 8601 date-time with a UTC "
+                    "offset, e.g. 2026-12-07T09:00:00-05:00.",
+                )
+            ]
+        )
+    return value
+
+
+def refuse_time(detail: str, code: str = "time-not-offered") -> ApiError:
+    return ApiError(
+        [ErrorObject(422, code, "Time not offered", detail, parameter="appointment_at")]
+    )
+
+
+def why_not_offered(
+    schedule: BookableSchedule, start: int, duration: int, taken: dict[int, int], now: int
+) -> ApiError:
+    """The most useful reason a start is not offered."""
+    rules = schedule.rules
+    if covered_cells(rules, start, duration) is None:
+        return refuse_time(
+            "That is not a start time of this schedule (outside its hours or off its slot grid)."
+        )
+    if start < now + rules.lead_minutes * 60:
+        return refuse_time(f"Visits must be booked at least {rules.lead_minutes} minutes ahead.")
+    if start >= now + rules.horizon_days * 86_400:
+        return refuse_time(f"Visits can be booked at most {rules.horizon_days} days ahead.")
+    return refuse_time("That time is no longer available.", code="slot-unavailable")
+
+
+def issue_token(ctx: RequestContext, req: ApiRequest) -> Response:
+    """Validate, hold and sign (SPEC section 6)."""
+    params = dict(req.params)
+    errors = [
+        bad_parameter(name, f"{name} is required.")
+        for name in ("schedule_id", "appointment_at")
+        if not params.get(name, "").strip()
+    ]
+    if errors:
+        raise ApiError(errors)
+    schedule_id = params["schedule_id"].strip().strip('"')
+    when = parse_instant("appointment_at", params["appointment_at"])
+    start = int(when.timestamp())
+    now = int(ctx.now.timestamp())
+    day = when.astimezone(UTC).date()
+    schedule = load_schedules(
+        ctx.session,
+        ctx.tenant.health_system_pks,
+        [schedule_id],
+        day - timedelta(days=1),
+        day + timedelta(days=2),
+    ).get(schedule_id)
+    if schedule is None:
+        raise not_found(f"No schedule with id '{schedule_id}'.")
+    type_id = params.get("appointment_type", "").strip() or None
+    offered_type = schedule.type(type_id) if type_id else schedule.default_type()
+    if type_id and offered_type is None:
+        raise ApiError(
+            [bad_parameter("appointment_type", f"This schedule does not offer '{type_id}'.")]
+        )
+    duration = offered_type.duration_minutes if offered_type else schedule.rules.slot_minutes
+    taken = seats_taken(ctx.session, [schedule.pk], start - 86_400, start + 86_400, now)
+    taken_here = taken.get(schedule.pk, {})
+    window_end = when + timedelta(seconds=1)
+    if start not in offered_times(schedule.rules, duration, taken_here, when, window_end, ctx.now):
+        raise why_not_offered(schedule, start, duration, taken_here, now)
+
+    hold_minutes = ctx.session.get_one(HealthSystem, schedule.health_system_pk).hold_minutes
+    assert req.principal is not None  # scope "book" guarantees a key
+    jti = str(uuid.uuid4())
+    if hold_minutes > 0 and (
+        seats.live_holds(ctx.session, req.principal.key_pk, now) >= ctx.settings.max_holds_per_key
+    ):
+        raise ApiError(
+            [
+                ErrorObject(
+                    429,
+                    "too-many-holds",
+                    "Too many holds",
+                    f"This API key already holds {ctx.settings.max_holds_per_key} unused visit "
+                    "tokens; use them or let them expire.",
+                )
+            ]
+        )
+    ctx.session.add(
+        VisitToken(
+            jti=jti,
+            site_pk=ctx.tenant.site_pk,
+            api_key_pk=req.principal.key_pk,
+            schedule_pk=schedule.pk,
+            appointment_at=start,
+            appointment_type_pk=offered_type.pk if offered_type else None,
+            issued_at=now,
+            expires_at=now + TOKEN_MINUTES * 60,
+        )
+    )
+    ctx.session.flush()
+    if hold_minutes > 0:
+        cells = covered_cells(schedule.rules, start, duration) or []
+        held = seats.claim(
+            ctx.session,
+            schedule.pk,
+            cells,
+            schedule.rules.capacity,
+            now,
+            hold_jti=jti,
+            expires_at=now + hold_minutes * 60,
+        )
+        if not held:
+            raise refuse_time("That time is no longer available.", code="slot-unavailable")
+    local = format_times([start], schedule.rules.time_zone)[0]
+    token = mint(
+        ctx.settings.secret_key,
+        jti=jti,
+        schedule_id=schedule.id,
+        appointment_at=local,
+        audience=ctx.tenant.hostname,
+        issued_at=now,
+    )
+    return Response(token, media_type=JWT_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+
+
+ENDPOINT = Endpoint(frozenset({"GET"}), issue_token, scope="book", max_segments=1, writes=True)

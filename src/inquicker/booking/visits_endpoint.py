@@ -1,0 +1,202 @@
+"""POST /visits (SPEC section 7), and the related links of a visit.
+
+Visits cannot be listed or read back: patient data never leaves the server. A visit's
+``schedule``, ``location`` and ``provider`` links may be followed with a read key.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from inquicker.availability.engine import format_times
+from inquicker.booking import phi
+from inquicker.booking.models import Visit
+from inquicker.booking.repository import visit_by_id, visit_by_idempotency_key, visit_related_ids
+from inquicker.booking.tokens import bearer_token, refuse, verify
+from inquicker.booking.visit_input import fingerprint, parse_visit_body
+from inquicker.booking.visit_service import create_visit, token_record
+from inquicker.catalog.models import AppointmentType
+from inquicker.catalog.schedule_models import Schedule
+from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.errors import ApiError, ErrorObject, not_found
+from inquicker.jsonapi.handlers import show_resource
+from inquicker.jsonapi.negotiation import check_content_type
+from inquicker.jsonapi.resource import Registry
+from inquicker.jsonapi.routes import ApiRequest, Endpoint, authorize, document_response
+
+RELATED = {"schedule": "schedules", "location": "locations", "provider": "providers"}
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _method_not_allowed(allow: str, detail: str) -> ApiError:
+    return ApiError(
+        [ErrorObject(405, "method-not-allowed", "Method not allowed", detail)],
+        headers={"Allow": allow},
+    )
+
+
+def _visit_document(ctx: RequestContext, visit: Visit) -> dict[str, Any]:
+    """The visits resource: booking facts only, never patient data."""
+    schedule = ctx.session.get_one(Schedule, visit.schedule_pk)
+    type_row = (
+        ctx.session.get(AppointmentType, visit.appointment_type_pk)
+        if visit.appointment_type_pk
+        else None
+    )
+    self_url = ctx.url("visits", visit.visit_id)
+    return {
+        "data": {
+            "type": "visits",
+            "id": visit.visit_id,
+            "links": {"self": self_url},
+            "attributes": {
+                "appointment-at": format_times([visit.appointment_at], schedule.time_zone_name)[0],
+                "appointment-type": type_row.slug if type_row else None,
+                "appointment-type-name": type_row.name if type_row else None,
+                "confirmation-number": visit.confirmation_number,
+                "remote-visit-ids": visit.remote_visit_ids,
+            },
+            "relationships": {
+                name: {
+                    "links": {
+                        "self": f"{self_url}/relationships/{name}",
+                        "related": f"{self_url}/{name}",
+                    }
+                }
+                for name in RELATED
+            },
+        },
+        "links": {"self": self_url},
+    }
+
+
+def _decode_body(raw: bytes) -> Any:
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(
+            [
+                ErrorObject(
+                    413,
+                    "body-too-large",
+                    "Request body too large",
+                    f"Bodies are limited to {MAX_BODY_BYTES} bytes.",
+                )
+            ]
+        )
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise ApiError(
+            [
+                ErrorObject(
+                    400,
+                    "invalid-json",
+                    "Malformed JSON",
+                    "The request body is not valid JSON.",
+                    pointer="",
+                )
+            ]
+        ) from None
+
+
+def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
+    """Book the visit a token authorises; an identical retry gets the original back."""
+    check_content_type(req.headers.get("content-type"))
+    now = int(ctx.now.timestamp())
+    claims = verify(
+        ctx.settings.secret_key,
+        bearer_token(req.headers.get("authorization")),
+        ctx.tenant.hostname,
+        now,
+    )
+    record = token_record(ctx.session, claims, ctx.tenant.site_pk)
+    body = _decode_body(req.body)
+    print_ = fingerprint(body)
+    if record.used_at is not None:
+        used = ctx.session.get(Visit, record.visit_pk) if record.visit_pk else None
+        if used is not None and hmac.compare_digest(used.fingerprint, print_):
+            return document_response(_visit_document(ctx, used), 200)
+        raise refuse("The visit token has already been used.", "token-used")
+    key = req.headers.get("idempotency-key", "").strip()[:255] or None
+    if key is not None:
+        earlier = visit_by_idempotency_key(ctx.session, ctx.tenant.site_pk, key)
+        if earlier is not None:
+            if hmac.compare_digest(earlier.fingerprint, print_):
+                return document_response(_visit_document(ctx, earlier), 200)
+            raise ApiError(
+                [
+                    ErrorObject(
+                        422,
+                        "idempotency-key-reused",
+                        "Idempotency key reused",
+                        "This Idempotency-Key was already used for a different request.",
+                        header="Idempotency-Key",
+                    )
+                ]
+            )
+    visit, problems = parse_visit_body(body)
+    structural = [p for p in problems if p.status == 400]
+    if structural:
+        raise ApiError(
+            [
+                ErrorObject(400, p.code, "Invalid document", p.message, pointer=p.pointer)
+                for p in structural
+            ]
+        )
+    created = create_visit(
+        ctx.session,
+        claims=claims,
+        record=record,
+        visit=visit,
+        hs_pks=ctx.tenant.health_system_pks,
+        site_pk=ctx.tenant.site_pk,
+        now=ctx.now,
+        fingerprint=print_,
+        idempotency_key=key,
+        phi_key=phi.decode_key(ctx.settings.phi_key) if ctx.settings.phi_key else None,
+        problems=[
+            ErrorObject(p.status, p.code, "Invalid attribute", p.message, pointer=p.pointer)
+            for p in problems
+        ],
+    )
+    doc = _visit_document(ctx, created.visit)
+    return document_response(doc, 201, Location=doc["data"]["links"]["self"])
+
+
+def make_endpoint(registry: Registry) -> Endpoint:
+    """The /visits endpoint; the registry serves a visit's related resources."""
+
+    def handle(ctx: RequestContext, req: ApiRequest) -> Response | dict[str, Any]:
+        seg = req.segments
+        if len(seg) == 1:
+            if req.method != "POST":
+                raise _method_not_allowed("POST", "Visits can be created, never listed.")
+            return post_visit(ctx, req)
+        if req.method == "POST":
+            raise _method_not_allowed(
+                "GET, HEAD" if len(seg) > 2 else "", "Visits are created with POST /visits."
+            )
+        if len(seg) == 2:
+            raise _method_not_allowed("", "Visits cannot be read back through this API.")
+        authorize(ctx, req, "read")
+        name = seg[3] if len(seg) == 4 and seg[2] == "relationships" else seg[2]
+        if name not in RELATED or len(seg) > 4 or (len(seg) == 4 and seg[2] != "relationships"):
+            raise not_found("No such route.")
+        visit = visit_by_id(ctx.session, seg[1], ctx.tenant.health_system_pks)
+        if visit is None:
+            raise not_found(f"No visit with id '{seg[1]}'.")
+        target_id = visit_related_ids(ctx.session, visit)[name]
+        target = registry[RELATED[name]]
+        if len(seg) == 4:
+            return {
+                "data": {"type": target.type, "id": target_id},
+                "links": {"self": ctx.url(*seg), "related": ctx.url(seg[0], seg[1], name)},
+            }
+        return show_resource(ctx, registry, target, target_id, req.params)
+
+    return Endpoint(
+        frozenset({"GET", "HEAD", "POST"}), handle, scope=None, max_segments=4, writes=True
+    )

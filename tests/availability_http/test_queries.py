@@ -1,0 +1,81 @@
+"""Bulk loading: the statement count does not grow with the number of schedules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.availability_http.fixture import (
+    EXTRA_IDS,
+    KOLKATA,
+    NOW_EPOCH,
+    NY_CLINIC,
+    NY_GROUP,
+    Avail,
+    claim,
+)
+from tests.availability_http.helpers import get, ids, ok
+from tests.conftest import ApiClient
+
+TEN = [NY_CLINIC, NY_GROUP, KOLKATA, *EXTRA_IDS]
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _seed_claims(session_factory: sessionmaker[Session], avail: Avail) -> None:
+    with session_factory() as session, session.begin():
+        for n, schedule_id in enumerate(TEN):
+            claim(session, avail.pks[schedule_id], f"2026-12-0{2 + n % 3}T14:00:00+00:00")
+            claim(
+                session,
+                avail.pks[schedule_id],
+                "2026-12-07T15:00:00+00:00",
+                expires_at=NOW_EPOCH + 600,
+            )
+
+
+def test_statement_count_is_independent_of_schedule_count(
+    api: ApiClient, avail: Avail, engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    assert len(TEN) == 10
+    _seed_claims(session_factory, avail)
+    ok(get(api, ids(NY_CLINIC), avail.key))  # warm up: the key's first use is recorded
+
+    with counting(engine) as one:
+        assert len(ok(get(api, ids(NY_CLINIC), avail.key))) == 1
+    with counting(engine) as ten:
+        body = ok(get(api, ids(*TEN), avail.key))
+    assert [e["schedule-id"] for e in body] == TEN
+    assert all(e["times"] for e in body)
+    assert len(ten) == len(one), (one, ten)
+    assert len(one) <= 12, one
+
+
+def test_statement_count_with_type_and_window(
+    api: ApiClient, avail: Avail, engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    _seed_claims(session_factory, avail)
+    params = [("appointment_type", "quick-check"), ("from", "2026-12-02"), ("to", "2026-12-20")]
+    ok(get(api, [*ids(NY_CLINIC), *params], avail.key))
+
+    with counting(engine) as one:
+        ok(get(api, [*ids(NY_CLINIC), *params], avail.key))
+    with counting(engine) as ten:
+        ok(get(api, [*ids(*TEN), *params], avail.key))
+    assert len(ten) == len(one), (one, ten)
