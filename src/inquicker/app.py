@@ -19,9 +19,10 @@ from inquicker.booking import visit_settings_endpoint, visit_token_endpoint, vis
 from inquicker.catalog.registry import build_registry
 from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
+from inquicker.db.migrate import schema_head
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.jsonapi.routes import Api, error_response, internal_error_response
-from inquicker.logs import AccessLogMiddleware, configure_logging
+from inquicker.logs import AccessLogMiddleware, CrashBarrier, configure_logging
 from inquicker.settings import Settings, get_settings
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -53,13 +54,25 @@ def create_app(
     def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    head = schema_head()
+
     def readyz(_: Request) -> Response:
         try:
             with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except Exception:  # any database failure means "not ready", never a crash
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+        if version != head:
+            return JSONResponse(
+                {
+                    "status": "unavailable",
+                    "database": "schema is not at the latest version (run `inquicker migrate`)",
+                    "schema": version,
+                    "expected": head,
+                },
+                503,
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "schema": version})
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
@@ -81,9 +94,6 @@ def create_app(
             ApiError([ErrorObject(exc.status_code, code, title, str(exc.detail))])
         )
 
-    async def on_crash(_: Request, exc: Exception) -> Response:
-        return internal_error_response()
-
     app = Starlette(
         routes=routes,
         middleware=[
@@ -101,11 +111,11 @@ def create_app(
                 ],
                 expose_headers=["Location", "X-Request-Id", "ETag"],
             ),
+            Middleware(CrashBarrier, respond=internal_error_response),
         ],
         exception_handlers={
             ApiError: on_api_error,
             HTTPException: on_http_error,
-            Exception: on_crash,
         },
     )
     app.state.api = api

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from inquicker.db.engine import make_engine, make_sessionmaker, transaction
 from inquicker.db.migrate import upgrade
-from inquicker.settings import get_settings
+from inquicker.settings import Settings, get_settings, settings_problem
 
 app = typer.Typer(help="InQuicker API v3 server.", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
@@ -29,11 +30,19 @@ def fail(reason: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+def settings() -> Settings:
+    """The environment's settings, or exit with a one-line reason."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        fail(settings_problem(exc))
+
+
 @contextmanager
 def unit_of_work(migrate: bool = False) -> Iterator[Session]:
     """A session on INQUICKER_DATABASE_URL, committed on success."""
     try:
-        engine = make_engine(get_settings().database_url)
+        engine = make_engine(settings().database_url)
         if migrate:
             upgrade(engine)
         with transaction(make_sessionmaker(engine)) as session:
@@ -86,7 +95,7 @@ def serve(
 
     from inquicker.logs import configure_logging
 
-    configure_logging(get_settings().log_level)
+    configure_logging(settings().log_level)
     typer.echo(f"Serving on http://{host}:{port} (Ctrl-C to stop)")
     uvicorn.run(
         "inquicker.app:app_from_env",
@@ -96,7 +105,7 @@ def serve(
         workers=workers,
         access_log=False,
         log_config=None,
-        proxy_headers=get_settings().trust_proxy,
+        proxy_headers=settings().trust_proxy,
     )
 
 
@@ -113,7 +122,9 @@ def import_(file: Annotated[Path, typer.Argument(help="Bundle file (JSON or YAML
             result = import_bundle(session, document)
     except BundleError as exc:
         for problem in exc.problems:
-            typer.echo(f"{problem.path}: {problem.message}", err=True)
+            typer.echo(
+                f"{problem.path}: {problem.message}" if problem.path else problem.message, err=True
+            )
         fail(f"bundle refused with {len(exc.problems)} problem(s); nothing was changed")
     typer.echo(result.summary())
 

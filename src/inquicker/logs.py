@@ -9,14 +9,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("inquicker.access")
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# uvicorn adds color_message (terminal escape codes) to its records: not for JSON logs.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -87,3 +90,33 @@ class AccessLogMiddleware:
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     },
                 )
+
+
+class CrashBarrier:
+    """Turns an unhandled exception into our JSON:API 500 (with an error id in the log).
+
+    Handling it here, rather than in Starlette's server-error middleware, keeps the
+    exception from reaching uvicorn, which would log it a second time without the id.
+    """
+
+    def __init__(self, app: ASGIApp, respond: Callable[[], Response]) -> None:
+        self.app = app
+        self.respond = respond
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            if started:  # too late for a response of our own
+                raise
+            await self.respond()(scope, receive, send)

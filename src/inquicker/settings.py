@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me-in-production-0000"  # noqa: S105 - refused outside dev
@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     # Honour X-Forwarded-Proto / X-Forwarded-Host when building links (behind a proxy only).
     trust_proxy: bool = False
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     access_log: bool = True
     # AES-GCM key (base64, 32 bytes) for patient data at rest; unset stores it unencrypted.
     phi_key: str | None = None
@@ -40,6 +40,17 @@ class Settings(BaseSettings):
             decode_key(value)  # fail at start-up, not at the first booking
         return value or None
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _page_sizes_agree(self) -> Settings:
+        if self.page_size_default > self.page_size_max:
+            raise ValueError("INQUICKER_PAGE_SIZE_DEFAULT may not exceed INQUICKER_PAGE_SIZE_MAX")
+        return self
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
         if self.env == "production" and self.secret_key == DEV_SECRET:
@@ -53,3 +64,12 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One line naming every invalid setting, for operators."""
+    parts = []
+    for error in exc.errors():
+        name = "INQUICKER_" + str(error["loc"][0]).upper() if error["loc"] else "settings"
+        parts.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)

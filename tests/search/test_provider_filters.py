@@ -391,7 +391,7 @@ def test_near_pages_concatenate_to_full_ordering(client, search):
     assert "filter%5Bnear%5D" in last["links"]["last"] or "filter[near]" in last["links"]["last"]
 
 
-def test_near_with_sizes_3_and_4_is_consistent(client, search):
+def test_near_paging_with_sizes_3_to_5(client, search):
     expected = [p for p, _ in expected_near(P1, ALL_PROVIDERS)]
     for size in (3, 4, 5):
         seen: list[str] = []
@@ -530,11 +530,15 @@ BAD_VALUES = [
     ("service", "Primary Care"),  # providers take service ids only (schedules also take names)
     ("medical-group", "no-such-group"),
     ("appointment-type", "no-such-type"),
+    ("service", ""),
+    ("insurance", ",".join(["aetna"] * 101)),  # at most 100 values
 ]
 
 
 @SPELLINGS
-@pytest.mark.parametrize(("name", "value"), BAD_VALUES, ids=[f"{n}={v}" for n, v in BAD_VALUES])
+@pytest.mark.parametrize(
+    ("name", "value"), BAD_VALUES, ids=[f"{n}={v[:20]}" for n, v in BAD_VALUES]
+)
 def test_bad_filter_value_is_400_naming_the_filter(client, search, spell, name, value):
     err = _only_400(client.get(path("/providers", search.read, spell({name: value}))))
     expected_parameter = "filter" if spell is as_json else f"filter[{name}]"

@@ -113,10 +113,12 @@ def _rule_violations(
         VisitSettings.model_validate(facts.hs_visit_settings),
         VisitSettings.model_validate(facts.schedule_visit_settings),
     )
-    return [
+    violations = [
         *builtin_violations(visit.attributes, context),
         *check(configured.validations, visit.attributes, local_today),
     ]
+    # A refused value was already reported by the parser; "blank" on top would be noise.
+    return [v for v in violations if v.attribute not in visit.rejected]
 
 
 def create_visit(

@@ -32,9 +32,15 @@ Params = Sequence[tuple[str, str]]
 
 
 def _query(
-    ctx: RequestContext, registry: Registry, resource: Resource, params: Params, *, collection: bool
+    ctx: RequestContext,
+    registry: Registry,
+    resource: Resource,
+    params: Params,
+    *,
+    collection: bool,
 ) -> Query:
-    return parse_query(
+    """The parsed query; parse problems are raised here unless filters may add more."""
+    query = parse_query(
         params,
         resource,
         registry,
@@ -42,6 +48,9 @@ def _query(
         max_size=ctx.settings.page_size_max,
         collection=collection,
     )
+    if not collection:
+        raise_if_any(query.problems)
+    return query
 
 
 def _apply_filters(ctx: RequestContext, resource: Resource, query: Query) -> ListQuery:
@@ -56,7 +65,7 @@ def _apply_filters(ctx: RequestContext, resource: Resource, query: Query) -> Lis
         except ApiError as exc:  # e.g. a filter naming an id unknown to this tenant
             spelled = query.filter_parameters.get(name)
             errors.extend(replace(e, parameter=spelled or e.parameter) for e in exc.errors)
-    raise_if_any(errors)
+    raise_if_any([*query.problems, *errors])
     return lq
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from inquicker.jsonapi.errors import ErrorObject, bad_parameter, raise_if_any
+from inquicker.jsonapi.errors import ErrorObject, bad_parameter
 from inquicker.jsonapi.resource import Registry, Resource
 
 _BRACKET = re.compile(r"^(?P<family>[a-z_]+)\[(?P<member>[^\[\]]*)\]$")
@@ -26,6 +26,8 @@ class Query:
     filters: dict[str, Any] = field(default_factory=dict)  # filter name -> parsed value
     # filter name -> the parameter it came in ("filter" or "filter[name]"), for errors
     filter_parameters: dict[str, str] = field(default_factory=dict)
+    # Problems found while parsing; raised together with those found applying filters.
+    problems: tuple[ErrorObject, ...] = ()
 
     def include_tree(self) -> dict[str, Any]:
         """Include paths as a nested dict: a.b,a.c -> {a: {b: {}, c: {}}}."""
@@ -50,7 +52,8 @@ def parse_query(
     max_size: int,
     collection: bool,
 ) -> Query:
-    """Validate the JSON:API query parameters of a request against ``resource``."""
+    """Validate the JSON:API query parameters against ``resource``; problems are collected in
+    ``Query.problems`` for the caller to raise (with any found later) together."""
     errors: list[ErrorObject] = []
     include: tuple[tuple[str, ...], ...] = ()
     fields: dict[str, frozenset[str]] = {}
@@ -74,9 +77,10 @@ def parse_query(
             raw_filters[dasherize(match["member"])] = (key, value)
 
     filters = _parse_filters(raw_filters, resource, errors) if collection else {}
-    raise_if_any(errors)
     spellings = {name: parameter for name, (parameter, _) in raw_filters.items()}
-    return Query(include, fields, sort, page["number"], page["size"], filters, spellings)
+    return Query(
+        include, fields, sort, page["number"], page["size"], filters, spellings, tuple(errors)
+    )
 
 
 def _parse_include(
