@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from inquicker.db.migrate import schema_head
 from inquicker.settings import Settings
 from tests.api.helpers import JSONAPI, ids, key_header, only_error, url
 from tests.support.seed import ALPHA_S1
@@ -150,7 +151,26 @@ def test_readyz(client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "schema": schema_head()}
+    assert schema_head() == "0003"
+
+
+def test_readyz_refuses_a_database_behind_the_code(settings, tmp_path):
+    from sqlalchemy import text
+
+    from inquicker.app import create_app
+    from inquicker.db.engine import make_engine
+    from tests.conftest import ApiClient
+
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
+    with ApiClient(create_app(settings, engine=engine)) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["schema"] == "0001"
+    assert response.json()["expected"] == "0003"
 
 
 # --- request ids and the access log --------------------------------------------------------
