@@ -116,28 +116,40 @@ def _check_type_exists(ctx: RequestContext, type_id: str) -> None:
         )
 
 
+def _parse(
+    ctx: RequestContext, req: ApiRequest
+) -> tuple[list[str], Bound, Bound, list[ErrorObject]]:
+    """Ids and window, with every problem found in them (not raised yet)."""
+    errors: list[ErrorObject] = []
+    ids: list[str] = []
+    start = end = Bound(ctx.now)
+    try:
+        ids = _schedule_ids(req)
+    except ApiError as exc:
+        errors.extend(exc.errors)
+    try:
+        start, end = _window(req, ctx.now)
+    except ApiError as exc:
+        errors.extend(exc.errors)
+        end = _default_end(start)
+    return ids, start, end, errors
+
+
 def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
     """Offered start times per requested schedule, in request order."""
-    ids = _schedule_ids(req)
-    start, end = _window(req, ctx.now)
+    ids, start, end, errors = _parse(ctx, req)
     requested_type = dict(req.params).get("appointment_type", "").strip() or None
     earliest = start.instant(UTC, end=False).date() - timedelta(days=1)
     latest = end.instant(UTC, end=True).date() + timedelta(days=1)
     schedules = load_schedules(ctx.session, ctx.tenant.health_system_pks, ids, earliest, latest)
-    missing = [i for i in ids if i not in schedules]
-    if missing:
-        raise ApiError(
-            [
-                ErrorObject(
-                    404,
-                    "not-found",
-                    "Not found",
-                    f"No schedule with id '{i}'.",
-                    parameter=IDS_PARAMETER,
-                )
-                for i in missing
-            ]
+    errors += [
+        ErrorObject(
+            404, "not-found", "Not found", f"No schedule with id '{i}'.", parameter=IDS_PARAMETER
         )
+        for i in ids
+        if i not in schedules
+    ]
+    raise_if_any(errors)
     if requested_type and not any(s.type(requested_type) for s in schedules.values()):
         _check_type_exists(ctx, requested_type)
     # Seats for the widest possible span of all schedules, in one query.
