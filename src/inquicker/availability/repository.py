@@ -78,31 +78,41 @@ def load_schedules(
     if not pks:
         return {}
     weekly: dict[int, list[OpenRange]] = {}
-    for pk, weekday, opens, closes in session.connection().execute(
-        select(
-            ScheduleHours.schedule_pk,
-            ScheduleHours.weekday,
-            ScheduleHours.opens,
-            ScheduleHours.closes,
-        ).where(ScheduleHours.schedule_pk.in_(pks))
+    for pk, weekday, opens, closes in (
+        session.connection()
+        .execute(
+            select(
+                ScheduleHours.schedule_pk,
+                ScheduleHours.weekday,
+                ScheduleHours.opens,
+                ScheduleHours.closes,
+            ).where(ScheduleHours.schedule_pk.in_(pks))
+        )
+        .all()
     ):
         weekly.setdefault(pk, []).append(OpenRange(weekday, opens, closes))
     exceptions = _exceptions(session, pks, exceptions_from, exceptions_to)
     types: dict[int, list[OfferedType]] = {}
-    for pk, type_pk, slug, name, priority, duration in session.connection().execute(
-        select(
-            ScheduleAppointmentType.schedule_pk,
-            AppointmentType.pk,
-            AppointmentType.slug,
-            AppointmentType.name,
-            AppointmentType.priority,
-            func.coalesce(
-                ScheduleAppointmentType.duration_minutes, AppointmentType.duration_minutes
-            ),
+    for pk, type_pk, slug, name, priority, duration in (
+        session.connection()
+        .execute(
+            select(
+                ScheduleAppointmentType.schedule_pk,
+                AppointmentType.pk,
+                AppointmentType.slug,
+                AppointmentType.name,
+                AppointmentType.priority,
+                func.coalesce(
+                    ScheduleAppointmentType.duration_minutes, AppointmentType.duration_minutes
+                ),
+            )
+            .join(
+                AppointmentType, AppointmentType.pk == ScheduleAppointmentType.appointment_type_pk
+            )
+            .where(ScheduleAppointmentType.schedule_pk.in_(pks))
+            .order_by(AppointmentType.priority, AppointmentType.name)
         )
-        .join(AppointmentType, AppointmentType.pk == ScheduleAppointmentType.appointment_type_pk)
-        .where(ScheduleAppointmentType.schedule_pk.in_(pks))
-        .order_by(AppointmentType.priority, AppointmentType.name)
+        .all()
     ):
         types.setdefault(pk, []).append(OfferedType(type_pk, slug, name, priority, duration))
     return {
@@ -130,16 +140,20 @@ def _exceptions(
 ) -> dict[int, tuple[DateException, ...]]:
     closed: set[tuple[int, date]] = set()
     ranges: dict[tuple[int, date], list[tuple[time, time]]] = {}
-    for pk, on_date, opens, closes in session.connection().execute(
-        select(
-            ScheduleException.schedule_pk,
-            ScheduleException.on_date,
-            ScheduleException.opens,
-            ScheduleException.closes,
-        ).where(
-            ScheduleException.schedule_pk.in_(pks),
-            ScheduleException.on_date.between(first, last),
+    for pk, on_date, opens, closes in (
+        session.connection()
+        .execute(
+            select(
+                ScheduleException.schedule_pk,
+                ScheduleException.on_date,
+                ScheduleException.opens,
+                ScheduleException.closes,
+            ).where(
+                ScheduleException.schedule_pk.in_(pks),
+                ScheduleException.on_date.between(first, last),
+            )
         )
+        .all()
     ):
         if opens is None or closes is None:
             closed.add((pk, on_date))
@@ -159,16 +173,20 @@ def seats_taken(
     """Seats taken per schedule and cell start in [first, last): visits and live holds."""
     if not schedule_pks:
         return {}
-    rows = session.connection().execute(
-        select(SeatClaim.schedule_pk, SeatClaim.cell_start, func.count())
-        .where(
-            SeatClaim.schedule_pk.in_(schedule_pks),
-            SeatClaim.cell_start >= first,
-            SeatClaim.cell_start < last,
-            # Expiry is part of the query: no background job frees holds.
-            or_(SeatClaim.expires_at.is_(None), SeatClaim.expires_at > now),
+    rows = (
+        session.connection()
+        .execute(
+            select(SeatClaim.schedule_pk, SeatClaim.cell_start, func.count())
+            .where(
+                SeatClaim.schedule_pk.in_(schedule_pks),
+                SeatClaim.cell_start >= first,
+                SeatClaim.cell_start < last,
+                # Expiry is part of the query: no background job frees holds.
+                or_(SeatClaim.expires_at.is_(None), SeatClaim.expires_at > now),
+            )
+            .group_by(SeatClaim.schedule_pk, SeatClaim.cell_start)
         )
-        .group_by(SeatClaim.schedule_pk, SeatClaim.cell_start)
+        .all()
     )
     out: dict[int, dict[int, int]] = {}
     for schedule_pk, cell_start, count in rows:

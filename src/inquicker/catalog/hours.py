@@ -51,13 +51,17 @@ def summarize(ranges: Iterable[tuple[int, time, time]]) -> str | None:
 
 def load_hours(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """The summary of each schedule's weekly hours, one query per page."""
-    rows = ctx.session.connection().execute(
-        select(
-            ScheduleHours.schedule_pk,
-            ScheduleHours.weekday,
-            ScheduleHours.opens,
-            ScheduleHours.closes,
-        ).where(ScheduleHours.schedule_pk.in_(pks))
+    rows = (
+        ctx.session.connection()
+        .execute(
+            select(
+                ScheduleHours.schedule_pk,
+                ScheduleHours.weekday,
+                ScheduleHours.opens,
+                ScheduleHours.closes,
+            ).where(ScheduleHours.schedule_pk.in_(pks))
+        )
+        .all()
     )
     ranges: dict[int, list[tuple[int, time, time]]] = {}
     for schedule_pk, weekday, opens, closes in rows:

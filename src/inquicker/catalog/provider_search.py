@@ -187,18 +187,24 @@ PROVIDER_FILTERS: tuple[Filter, ...] = (
 
 def load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of the types offered by each provider's active schedules."""
-    rows = ctx.session.connection().execute(
-        select(
-            Schedule.provider_pk,
-            AppointmentType.slug,
-            AppointmentType.name,
-            AppointmentType.priority,  # DISTINCT needs every ORDER BY column selected
+    rows = (
+        ctx.session.connection()
+        .execute(
+            select(
+                Schedule.provider_pk,
+                AppointmentType.slug,
+                AppointmentType.name,
+                AppointmentType.priority,  # DISTINCT needs every ORDER BY column selected
+            )
+            .join(ScheduleAppointmentType, ScheduleAppointmentType.schedule_pk == Schedule.pk)
+            .join(
+                AppointmentType, AppointmentType.pk == ScheduleAppointmentType.appointment_type_pk
+            )
+            .where(Schedule.provider_pk.in_(pks), active_schedules(ctx))
+            .distinct()
+            .order_by(Schedule.provider_pk, AppointmentType.priority, AppointmentType.name)
         )
-        .join(ScheduleAppointmentType, ScheduleAppointmentType.schedule_pk == Schedule.pk)
-        .join(AppointmentType, AppointmentType.pk == ScheduleAppointmentType.appointment_type_pk)
-        .where(Schedule.provider_pk.in_(pks), active_schedules(ctx))
-        .distinct()
-        .order_by(Schedule.provider_pk, AppointmentType.priority, AppointmentType.name)
+        .all()
     )
     out: dict[int, list[dict[str, str]]] = {}
     for provider_pk, slug, name, _priority in rows:
@@ -208,13 +214,17 @@ def load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int,
 
 def load_medical_groups(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of each provider's medical groups, in the bundle's order."""
-    rows = ctx.session.connection().execute(
-        select(ProviderMedicalGroup.provider_pk, MedicalGroup.slug, MedicalGroup.name)
-        .join(MedicalGroup, MedicalGroup.pk == ProviderMedicalGroup.medical_group_pk)
-        .where(ProviderMedicalGroup.provider_pk.in_(pks))
-        .order_by(
-            ProviderMedicalGroup.provider_pk, ProviderMedicalGroup.position, MedicalGroup.name
+    rows = (
+        ctx.session.connection()
+        .execute(
+            select(ProviderMedicalGroup.provider_pk, MedicalGroup.slug, MedicalGroup.name)
+            .join(MedicalGroup, MedicalGroup.pk == ProviderMedicalGroup.medical_group_pk)
+            .where(ProviderMedicalGroup.provider_pk.in_(pks))
+            .order_by(
+                ProviderMedicalGroup.provider_pk, ProviderMedicalGroup.position, MedicalGroup.name
+            )
         )
+        .all()
     )
     out: dict[int, list[dict[str, str]]] = {}
     for provider_pk, slug, name in rows:

@@ -72,7 +72,9 @@ def fetch_items(
         *_wanted(resource, fieldset),
     ).where(*where)
     stmt = stmt.order_by(*default_order(resource), resource.pk)
-    items = [_to_item(resource, row, fieldset) for row in ctx.session.connection().execute(stmt)]
+    items = [
+        _to_item(resource, row, fieldset) for row in ctx.session.connection().execute(stmt).all()
+    ]
     load_computed(ctx, resource, items, fieldset)
     return items
 
@@ -163,7 +165,7 @@ def fetch_related(
     )
     pairs = []
     items: dict[int, Item] = {}
-    for row in ctx.session.connection().execute(stmt):
+    for row in ctx.session.connection().execute(stmt).all():
         item = items.get(row.pk)
         if item is None:
             item = items[row.pk] = _to_item(target, row, fieldset)
