@@ -393,6 +393,81 @@ def run_load(port: int, jobs: list[Job], connections: int, workdir: Path) -> dic
     return result
 
 
+# --- profiling (optional) ------------------------------------------------------------------
+
+
+def worker_pids(server: subprocess.Popen[bytes]) -> list[int]:
+    """The uvicorn worker processes (children of the supervisor), or the server itself."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    pids = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return pids or [server.pid]
+
+
+def start_profilers(
+    server: subprocess.Popen[bytes], outdir: Path, gil_only: bool
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy on every worker, collapsed stacks into ``outdir`` (stopped by SIGINT)."""
+    py_spy = shutil.which("py-spy") or str(ROOT / ".venv/bin/py-spy")
+    outdir.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--nonblocking",
+                *(["--gil"] if gil_only else ["--idle"]),
+                "--output",
+                str(outdir / f"worker-{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in worker_pids(server)
+    ]
+
+
+def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
+    for profiler in profilers:
+        profiler.send_signal(2)  # SIGINT: py-spy writes its output and exits
+    for profiler in profilers:
+        profiler.wait(timeout=60)
+
+
+def summarize_profile(outdir: Path, top: int = 25) -> None:
+    """Share of samples per function: inclusive (anywhere on the stack) and self (leaf)."""
+    inclusive: Counter[str] = Counter()
+    leaf: Counter[str] = Counter()
+    total = 0
+    for path in outdir.glob("worker-*.txt"):
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            n = int(count)
+            # Frames: "function (file:line)"; drop the line so a function counts once.
+            frames = [f.rsplit(":", 1)[0] + ")" for f in stack.split(";")]
+            frames = [f.split(" (", 1)[0] + " (" + f.split(" (", 1)[-1] for f in frames]
+            total += n
+            leaf[frames[-1]] += n
+            for frame in set(frames):
+                inclusive[frame] += n
+    if not total:
+        print("profile: no samples (is ptrace allowed?)")
+        return
+    print(f"profile: {total} samples; top functions by inclusive share")
+    for frame, n in inclusive.most_common(top):
+        print(f"  {100 * n / total:5.1f}%  {frame}")
+    print("top functions by self share")
+    for frame, n in leaf.most_common(top):
+        print(f"  {100 * n / total:5.1f}%  {frame}")
+
+
 # --- the report ----------------------------------------------------------------------------
 
 
@@ -464,6 +539,12 @@ def main() -> None:
     parser.add_argument("--hold-minutes", type=int, default=0)
     parser.add_argument("--port", type=int, default=8941)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--profile",
+        choices=["cpu", "wall"],
+        default=None,
+        help="py-spy the workers during the timed run (cpu: GIL holders; wall: all threads)",
+    )
     parser.add_argument("--load-generator", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -496,8 +577,16 @@ def main() -> None:
         server = start_server(url, args.port, args.workers, workdir / "server.log")
         if args.warmup:
             run_load(args.port, jobs[: args.warmup], args.connections, workdir)
+        profilers = (
+            start_profilers(server, workdir / "profile", args.profile == "cpu")
+            if args.profile
+            else []
+        )
         result = run_load(args.port, jobs[args.warmup :], args.connections, workdir)
+        stop_profilers(profilers)
         report(result)
+        if args.profile:
+            summarize_profile(workdir / "profile")
         with make_sessionmaker(engine)() as session:
             check_database(session, len(jobs))
         engine.dispose()

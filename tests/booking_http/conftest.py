@@ -34,7 +34,8 @@ def make_api(engine: Engine, clock: Clock, world: World) -> Iterator[MakeApi]:
     with ExitStack() as stack:
 
         def make(**overrides: object) -> ApiClient:
-            settings = Settings(env="test", access_log=False, **overrides)  # type: ignore[arg-type]
+            values: dict[str, object] = {"env": "test", "access_log": False, **overrides}
+            settings = Settings(**values)  # type: ignore[arg-type]
             app = create_app(settings, engine=engine, clock=clock)
             return stack.enter_context(ApiClient(app, base_url="http://testserver"))
 

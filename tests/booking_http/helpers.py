@@ -74,13 +74,18 @@ def path(rest: str, host: str = HOST, prefix: str = "/api/v3") -> str:
 
 
 def times(
-    api: ApiClient, key: str, schedule: str, appointment_type: str | None = None, **extra: str
+    api: ApiClient,
+    key: str,
+    schedule: str,
+    appointment_type: str | None = None,
+    *,
+    host: str = HOST,
 ) -> list[str]:
-    """The times offered for one schedule (from now, default window unless given)."""
-    params = [("schedule_ids[]", schedule), ("api_key", key), *extra.items()]
+    """The times offered for one schedule in the default window (14 days from now)."""
+    params = [("schedule_ids[]", schedule), ("api_key", key)]
     if appointment_type:
         params.append(("appointment_type", appointment_type))
-    response = api.get(path("/available-appointment-times"), params=params)
+    response = api.get(path("/available-appointment-times", host), params=params)
     assert response.status_code == 200, response.text
     [element] = response.json()
     assert element["schedule-id"] == schedule

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -57,13 +57,6 @@ from tests.conftest import ApiClient
 
 AT = ny(1, "11:00")
 PHI_KEY = base64.b64encode(bytes(range(32))).decode()
-
-
-@pytest.fixture
-def unchanged(session_factory: sessionmaker[Session]) -> Iterator[None]:
-    """Asserts, after the test, that the database holds what it held before the test's
-    last setup step (call ``snapshot`` there)."""
-    yield
 
 
 class Ledger:
@@ -376,32 +369,85 @@ def test_problems_of_every_kind_are_reported_together(
     ledger.assert_unchanged()
 
 
+def case(
+    name: str,
+    changes: dict[str, Any] | None = None,
+    drop: tuple[str, ...] = (),
+    *,
+    expected: tuple[str, str] | None = None,
+    schedule: str = CHEN_PC,
+    at: str = AT,
+) -> Any:
+    """One booking of the standard patient with ``changes``; ``expected`` its only problem."""
+    values = (schedule, at, changes or {}, drop)
+    return pytest.param(*values, expected, id=name) if expected else pytest.param(*values, id=name)
+
+
+PEDIATRICS_AT = chicago(1, "10:00")
+DISCHARGE_AT = chicago(1, "09:00")
 RULES = [
-    # (id, schedule, time, changes, drop, expected (attribute, code))
-    ("gender-other", CHEN_PC, AT, {"gender": "other"}, [], ("gender", "not-included")),
-    ("phone-9-digits", CHEN_PC, AT, {"phone-number": "423-555-018"}, [], ("phone-number", "invalid-phone")),
-    ("email-bad", CHEN_PC, AT, {"email": "zelda.example.org"}, [], ("email", "invalid-email")),
-    ("birthdate-future", CHEN_PC, AT, {"birthdate": "2027-01-15"}, [], ("birthdate", "invalid-birthdate")),
-    ("birthdate-today", CHEN_PC, AT, {"birthdate": "2026-12-01"}, [], ("birthdate", "invalid-birthdate")),
-    ("caregiver-for-10-year-old", CHEN_PC, AT, {"birthdate": "2016-06-01"}, [], ("caregiver-name", "blank")),
-    ("weeks-pregnant-when-pregnant", CHEN_PC, AT, {"pregnant": "yes"}, [], ("weeks-pregnant", "blank")),
-    ("plan-not-accepted", CHEN_PC, AT, {"insurance-plan-permalink": "aetna-ppo"}, [], ("insurance-plan-permalink", "not-accepted")),
-    ("type-not-offered", CHEN_PC, AT, {"appointment-type": "mri-scan"}, [], ("appointment-type", "not-included")),
-    ("type-missing", CHEN_PC, AT, {}, ["appointment-type"], ("appointment-type", "blank")),
-    ("new-patient-missing", CHEN_PC, AT, {"new-patient": None}, [], ("new-patient", "blank")),
-    ("age-limit-younger-than-18", PEDIATRICS, chicago(1, "10:00"), {}, [], ("birthdate", "age-limit")),
-    ("feature-full-address", CHEN_PC, AT, {}, ["address"], ("address", "blank")),
-    ("feature-patient-complaint", CHEN_PC, AT, {"patient-complaint": "  "}, [], ("patient-complaint", "blank")),
-    ("settings-zip-format", CHEN_PC, AT, {"zip": "3740"}, [], ("zip", "invalid-format")),
-    ("settings-middle-initial-length", CHEN_PC, AT, {"middle-initial": "QX"}, [], ("middle-initial", "too-long")),
-    ("schedule-settings-referring-provider", DISCHARGE, chicago(1, "09:00"), {}, [], ("referring-provider-name", "blank")),
-]  # fmt: skip
+    case("gender-other", {"gender": "other"}, expected=("gender", "not-included")),
+    case(
+        "phone-9-digits",
+        {"phone-number": "423-555-018"},
+        expected=("phone-number", "invalid-phone"),
+    ),
+    case("email-bad", {"email": "zelda.example.org"}, expected=("email", "invalid-email")),
+    case(
+        "birthdate-future", {"birthdate": "2027-01-15"}, expected=("birthdate", "invalid-birthdate")
+    ),
+    case(
+        "birthdate-today", {"birthdate": "2026-12-01"}, expected=("birthdate", "invalid-birthdate")
+    ),
+    case(
+        "caregiver-for-10-year-old",
+        {"birthdate": "2016-06-01"},
+        expected=("caregiver-name", "blank"),
+    ),
+    case("weeks-pregnant-when-pregnant", {"pregnant": "yes"}, expected=("weeks-pregnant", "blank")),
+    case(
+        "plan-not-accepted",
+        {"insurance-plan-permalink": "aetna-ppo"},
+        expected=("insurance-plan-permalink", "not-accepted"),
+    ),
+    case(
+        "type-not-offered",
+        {"appointment-type": "mri-scan"},
+        expected=("appointment-type", "not-included"),
+    ),
+    case("type-missing", drop=("appointment-type",), expected=("appointment-type", "blank")),
+    case("new-patient-null", {"new-patient": None}, expected=("new-patient", "blank")),
+    case(
+        "new-patient-not-yes-no", {"new-patient": "maybe"}, expected=("new-patient", "invalid-type")
+    ),
+    case(
+        "age-limit-younger-than-18",
+        schedule=PEDIATRICS,
+        at=PEDIATRICS_AT,
+        expected=("birthdate", "age-limit"),
+    ),
+    case("feature-full-address", drop=("address",), expected=("address", "blank")),
+    case(
+        "feature-patient-complaint",
+        {"patient-complaint": "  "},
+        expected=("patient-complaint", "blank"),
+    ),
+    case("settings-zip-format", {"zip": "3740"}, expected=("zip", "invalid-format")),
+    case(
+        "settings-middle-initial-length",
+        {"middle-initial": "QX"},
+        expected=("middle-initial", "too-long"),
+    ),
+    case(
+        "schedule-settings-referring-provider",
+        schedule=DISCHARGE,
+        at=DISCHARGE_AT,
+        expected=("referring-provider-name", "blank"),
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    ("schedule", "at", "changes", "drop", "expected"),
-    [pytest.param(*case[1:], id=case[0]) for case in RULES],
-)
+@pytest.mark.parametrize(("schedule", "at", "changes", "drop", "expected"), RULES)
 def test_rule_violation(
     api: ApiClient,
     world: World,
@@ -409,7 +455,7 @@ def test_rule_violation(
     schedule: str,
     at: str,
     changes: dict[str, Any],
-    drop: list[str],
+    drop: tuple[str, ...],
     expected: tuple[str, str],
 ) -> None:
     token = issue(api, world.book, schedule, at)
@@ -423,37 +469,53 @@ def test_rule_violation(
 
 
 SATISFIED = [
-    ("caregiver-given", CHEN_PC, AT, {"birthdate": "2016-06-01", "caregiver-name": "Ann Quimby"}),
-    ("fourteen-needs-no-caregiver", CHEN_PC, AT, {"birthdate": "2012-11-30"}),
-    ("weeks-given", CHEN_PC, AT, {"pregnant": "yes", "weeks-pregnant": 12}),
-    ("plan-accepted", CHEN_PC, AT, {"insurance-plan-permalink": "bcbst-network-p"}),
-    ("zip-plus-four", CHEN_PC, AT, {"zip": "37403-1234"}),
-    ("zip-as-number", CHEN_PC, AT, {"zip": 37403}),
-    ("phone-with-country-code", CHEN_PC, AT, {"phone-number": "+1 (423) 555-0187"}),
-    ("other-type-offered", CHEN_PC, AT, {"appointment-type": "follow-up"}),
-    ("child-at-pediatrics", PEDIATRICS, chicago(1, "10:00"), {"birthdate": "2012-11-30"}),
-    ("referring-provider", DISCHARGE, chicago(1, "09:00"), {"referring-provider-name": "Dr. Lee"}),
-]  # fmt: skip
+    case("caregiver-given", {"birthdate": "2016-06-01", "caregiver-name": "Ann Quimby"}),
+    case("fourteen-needs-no-caregiver", {"birthdate": "2012-11-30"}),
+    case("weeks-given", {"pregnant": "yes", "weeks-pregnant": 12}),
+    case("not-pregnant", {"pregnant": False}),
+    case("plan-accepted", {"insurance-plan-permalink": "bcbst-network-p"}),
+    case("zip-plus-four", {"zip": "37403-1234"}),
+    case("zip-as-number", {"zip": 37403}),
+    case("phone-with-country-code", {"phone-number": "+1 (423) 555-0187"}),
+    case("other-type-offered", {"appointment-type": "follow-up"}),
+    case("gender-any-case", {"gender": "Female"}),
+    case("child-at-pediatrics", {"birthdate": "2012-11-30"}, schedule=PEDIATRICS, at=PEDIATRICS_AT),
+    case(
+        "referring-provider",
+        {"referring-provider-name": "Dr. Lee"},
+        schedule=DISCHARGE,
+        at=DISCHARGE_AT,
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    ("schedule", "at", "changes"), [pytest.param(*case[1:], id=case[0]) for case in SATISFIED]
-)
+@pytest.mark.parametrize(("schedule", "at", "changes", "drop"), SATISFIED)
 def test_rule_satisfied(
-    api: ApiClient, world: World, schedule: str, at: str, changes: dict[str, Any]
+    api: ApiClient,
+    world: World,
+    schedule: str,
+    at: str,
+    changes: dict[str, Any],
+    drop: tuple[str, ...],
 ) -> None:
     token = issue(api, world.book, schedule, at)
-    response = post_visit(api, token, visit_body(schedule, at, changes))
+    response = post_visit(api, token, visit_body(schedule, at, changes, drop))
     assert response.status_code == 201, response.text
 
 
 # --- protocol ------------------------------------------------------------------------------
 
 
-def test_plain_json_content_type_is_415(api: ApiClient, world: World, ledger: Ledger) -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/vnd.api+json; charset=utf-8", "text/plain"],
+)
+def test_other_content_types_are_415(
+    api: ApiClient, world: World, ledger: Ledger, content_type: str
+) -> None:
     token = issue(api, world.book, CHEN_PC, AT)
     ledger.snapshot()
-    response = post_visit(api, token, visit_body(CHEN_PC, AT), content_type="application/json")
+    response = post_visit(api, token, visit_body(CHEN_PC, AT), content_type=content_type)
     error = refused(response, 415, "unsupported-media-type", ledger)
     assert error["source"] == {"header": "Content-Type"}
     assert post_visit(api, token, visit_body(CHEN_PC, AT)).status_code == 201
@@ -465,6 +527,42 @@ def test_malformed_json_is_400(api: ApiClient, world: World, ledger: Ledger) -> 
     response = post_visit(api, token, b'{"data": {"type": "visits",')
     refused(response, 400, "invalid-json", ledger)
     assert post_visit(api, token, visit_body(CHEN_PC, AT)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        pytest.param([], {("", "invalid-document")}, id="not-an-object"),
+        pytest.param({"data": []}, {("/data", "invalid-document")}, id="data-not-an-object"),
+        pytest.param(
+            {"data": {"type": "visits", "attributes": []}},
+            {("/data/attributes", "invalid-document")},
+            id="attributes-not-an-object",
+        ),
+    ],
+)
+def test_a_body_that_is_no_resource_document_is_400(
+    api: ApiClient, world: World, ledger: Ledger, document: Any, expected: set[tuple[str, str]]
+) -> None:
+    token = issue(api, world.book, CHEN_PC, AT)
+    ledger.snapshot()
+    assert problems(post_visit(api, token, document), 400) == expected
+    ledger.assert_unchanged()
+
+
+def test_resource_shape_problems_are_422(api: ApiClient, world: World, ledger: Ledger) -> None:
+    token = issue(api, world.book, CHEN_PC, AT)
+    ledger.snapshot()
+    body = visit_body(CHEN_PC, AT)
+    body["data"]["type"] = "visit"
+    body["data"]["id"] = "my-own-id"
+    body["data"]["relationships"]["provider"] = {"data": {"type": "providers", "id": "x"}}
+    assert problems(post_visit(api, token, body)) == {
+        ("/data/type", "invalid-resource-type"),
+        ("/data/id", "client-generated-id"),
+        ("/data/relationships/provider", "unknown-relationship"),
+    }
+    ledger.assert_unchanged()
 
 
 def test_visits_cannot_be_listed(api: ApiClient, world: World) -> None:
@@ -528,6 +626,72 @@ def test_without_holds_the_fourth_booking_is_slot_unavailable(
     assert error["source"] == {"pointer": attribute("appointment-at")}
 
 
+# --- holds and seats ---------------------------------------------------------------------
+
+
+def hold_for(session_factory: sessionmaker[Session], minutes: int) -> None:
+    with session_factory() as session, session.begin():
+        session.execute(
+            update(HealthSystem)
+            .where(HealthSystem.slug == "winter-health")
+            .values(hold_minutes=minutes)
+        )
+
+
+def test_booking_after_a_short_hold_lapsed_takes_a_free_seat(
+    api: ApiClient, world: World, clock: Clock, session_factory: sessionmaker[Session]
+) -> None:
+    hold_for(session_factory, 5)
+    token = issue(api, world.book, CHEN_PC, AT)
+    clock.advance(minutes=10)  # hold gone, token still valid
+    assert AT in times(api, world.read, CHEN_PC)
+    assert post_visit(api, token, visit_body(CHEN_PC, AT)).status_code == 201
+    assert AT not in times(api, world.read, CHEN_PC)
+
+
+def test_a_lapsed_hold_can_lose_the_seat(
+    api: ApiClient,
+    world: World,
+    clock: Clock,
+    ledger: Ledger,
+    session_factory: sessionmaker[Session],
+) -> None:
+    hold_for(session_factory, 5)
+    slow = issue(api, world.book, CHEN_PC, AT)
+    clock.advance(minutes=10)
+    fast = issue(api, world.book2, CHEN_PC, AT)  # the seat is held again, for someone else
+    ledger.snapshot()
+    error = refused(post_visit(api, slow, visit_body(CHEN_PC, AT)), 422, "slot-unavailable", ledger)
+    assert error["source"] == {"pointer": attribute("appointment-at")}
+    assert post_visit(api, fast, visit_body(CHEN_PC, AT)).status_code == 201
+
+
+def test_a_booking_keeps_the_cells_its_type_needs_and_frees_the_rest(
+    api: ApiClient, world: World
+) -> None:
+    """Pediatrics' default type is 60 minutes, so the token holds 10:00-11:00; a
+    30-minute well-child visit keeps 10:00-10:30 and gives back 10:30-11:00."""
+    at = chicago(1, "10:00")
+    token = issue(api, world.book, PEDIATRICS, at)
+    held = times(api, world.read, PEDIATRICS, "sick-visit")
+    assert not {chicago(1, c) for c in ("10:00", "10:15", "10:30", "10:45")} & set(held)
+    body = visit_body(
+        PEDIATRICS,
+        at,
+        {
+            "appointment-type": "well-child",
+            "birthdate": "2015-02-03",
+            "caregiver-name": "Ann Quimby",
+        },
+    )
+    response = post_visit(api, token, body)
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["attributes"]["appointment-type-name"] == "Well-Child Visit"
+    offered = set(times(api, world.read, PEDIATRICS, "sick-visit"))
+    assert not {chicago(1, "10:00"), chicago(1, "10:15")} & offered
+    assert {chicago(1, "09:45"), chicago(1, "10:30"), chicago(1, "10:45")} <= offered
+
+
 # --- patient data at rest ------------------------------------------------------------------
 
 
@@ -553,6 +717,20 @@ def test_patient_data_is_encrypted_with_a_phi_key(
     assert patient["birthdate"] == "1985-04-12"
     with pytest.raises(ValueError, match="PHI_KEY"):
         unseal(stored, None)
+
+
+def test_patient_data_never_reaches_the_logs(
+    make_api: MakeApi, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = make_api(access_log=True, log_level="DEBUG")
+    with caplog.at_level(logging.DEBUG):
+        token = issue(api, world.book, CHEN_PC, AT)
+        post_visit(api, token, visit_body(CHEN_PC, AT, {"email": "bad"}))  # refused
+        assert post_visit(api, token, visit_body(CHEN_PC, AT)).status_code == 201
+    assert caplog.records  # the access log did record the requests
+    logged = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    for value in (FIRST_NAME, LAST_NAME, EMAIL, PHONE, "1985-04-12", "Elm Street"):
+        assert value not in logged
 
 
 def test_patient_data_is_marked_plain_without_a_key(

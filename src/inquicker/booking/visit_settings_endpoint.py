@@ -12,7 +12,7 @@ from inquicker.catalog.schedule_models import Schedule
 from inquicker.catalog.scoping import active_schedules
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ErrorObject, bad_parameter, not_found, raise_if_any
-from inquicker.jsonapi.routes import READ_METHODS, ApiRequest, Endpoint
+from inquicker.jsonapi.routes import CATALOG_CACHE, READ_METHODS, ApiRequest, Endpoint
 from inquicker.tenancy.models import HealthSystem
 
 # Every attribute each object type can carry, for sparse fieldsets (fields[type]=...).
@@ -89,4 +89,6 @@ def _parse_params(req: ApiRequest) -> dict[str, frozenset[str]]:
     return sparse
 
 
-ENDPOINT = Endpoint(READ_METHODS, show_visit_settings, scope="read", max_segments=2)
+ENDPOINT = Endpoint(
+    READ_METHODS, show_visit_settings, scope="read", max_segments=2, cache_control=CATALOG_CACHE
+)

@@ -6,6 +6,7 @@ transaction, runs the handler in the threadpool and renders documents or errors.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
@@ -43,6 +44,8 @@ from inquicker.tenancy.resolve import Principal, authenticate, resolve_tenant
 log = logging.getLogger("inquicker.api")
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+# The catalog changes only on imports; responses carry the caller's key in page links.
+CATALOG_CACHE = "private, max-age=60"
 # A write that lost a race is retried this many times in all before giving up.
 WRITE_ATTEMPTS = 4
 
@@ -73,6 +76,8 @@ class Endpoint:
     max_segments: int = 2
     # Writes run with SQLite's write lock taken at BEGIN and are retried on WriteConflictError.
     writes: bool = False
+    # Cache-Control of successful GETs; every GET also gets an ETag and honours If-None-Match.
+    cache_control: str = "no-cache"
 
 
 @dataclass
@@ -115,7 +120,8 @@ class Api:
             url=self._request_url(request),
         )
         base = self._base_url(request, hostname)
-        return await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
+        response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
+        return conditional(request, response, endpoint.cache_control)
 
     def _route(self, segments: tuple[str, ...]) -> Endpoint:
         if not segments:
@@ -130,7 +136,7 @@ class Api:
         shapes_ok = len(segments) <= 3 or (len(segments) == 4 and segments[2] == "relationships")
         if resource is None or not shapes_ok:
             raise not_found("No such route.")
-        return Endpoint(READ_METHODS, self._generic, max_segments=4)
+        return Endpoint(READ_METHODS, self._generic, max_segments=4, cache_control=CATALOG_CACHE)
 
     def _generic(self, ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:
         resource = self.registry[dasherize(req.segments[0])]
@@ -233,12 +239,31 @@ def api_key_of(req: ApiRequest) -> str | None:
     return auth
 
 
+def conditional(request: Request, response: Response, cache_control: str) -> Response:
+    """ETag on successful GETs, 304 when the client already has this representation."""
+    if request.method not in READ_METHODS or response.status_code != 200:
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+    tag = '"' + hashlib.blake2b(bytes(response.body), digest_size=16).hexdigest() + '"'
+    response.headers["ETag"] = tag
+    response.headers.setdefault("Cache-Control", cache_control)
+    wanted = request.headers.get("if-none-match", "")
+    if wanted.strip() == "*" or tag in {t.strip().removeprefix("W/") for t in wanted.split(",")}:
+        return Response(
+            status_code=304,
+            headers={"ETag": tag, "Cache-Control": response.headers["Cache-Control"]},
+        )
+    return response
+
+
 def document_response(doc: dict[str, Any], status: int = 200, **headers: str) -> Response:
     return Response(orjson.dumps(doc), status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def error_response(exc: ApiError) -> Response:
-    return document_response(exc.render(), exc.status, **exc.headers)
+    return document_response(
+        exc.render(), exc.status, **{"Cache-Control": "no-store"}, **exc.headers
+    )
 
 
 def internal_error_response() -> Response:
