@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
+import anyio.to_thread
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -94,7 +96,13 @@ def create_app(
             ApiError([ErrorObject(exc.status_code, code, title, str(exc.detail))])
         )
 
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        yield
+
     app = Starlette(
+        lifespan=lifespan,
         routes=routes,
         middleware=[
             Middleware(AccessLogMiddleware, enabled=settings.access_log),

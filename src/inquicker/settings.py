@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # AES-GCM key (base64, 32 bytes) for patient data at rest; unset stores it unencrypted.
     phi_key: str | None = None
     max_holds_per_key: int = Field(default=20, ge=0)
+    # Threads serving requests per worker process. Handlers are mostly CPU under the GIL:
+    # a few threads keep a core busy; many only add switching (measured in bench/).
+    threads: int = Field(default=8, ge=1, le=200)
     page_size_default: int = Field(default=10, ge=1, le=100)
     page_size_max: int = Field(default=100, ge=1, le=1000)
 
