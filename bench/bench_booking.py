@@ -66,7 +66,7 @@ TYPE = "bench-visit"
 SLOT_MINUTES = 15
 OPENS, CLOSES = 8, 18  # local hours, every day
 CELLS_PER_DAY = (CLOSES - OPENS) * 60 // SLOT_MINUTES
-SECRET = "bench-booking-secret-0123456789abcdef0123"
+SECRET = "bench-booking-secret-0123456789abcdef0123"  # noqa: S105 - a throwaway bench server
 
 
 # --- the data set --------------------------------------------------------------------------
@@ -244,9 +244,12 @@ def drop_postgres_database(url: str) -> None:
     admin.dispose()
 
 
-def start_server(url: str, port: int, workers: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, workers: int, log_path: Path, experiment: str | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        "BENCH_EXPERIMENT": experiment or "",
         "INQUICKER_ENV": "test",
         "INQUICKER_DATABASE_URL": url,
         "INQUICKER_SECRET_KEY": SECRET,
@@ -257,7 +260,7 @@ def start_server(url: str, port: int, workers: int, log_path: Path) -> subproces
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/uvicorn"),
-            "inquicker.app:app_from_env",
+            "bench.bench_booking:experimental_app" if experiment else "inquicker.app:app_from_env",
             "--factory",
             "--host",
             "127.0.0.1",
@@ -285,6 +288,31 @@ def start_server(url: str, port: int, workers: int, log_path: Path) -> subproces
             time.sleep(0.1)
     server.terminate()
     raise SystemExit(f"server not healthy after 30 s:\n{log_path.read_text()}")
+
+
+# Experiments: the real app with one booking step swapped, to measure a suggested change
+# before anyone makes it in src/. Served by uvicorn as bench.bench_booking:experimental_app.
+EXPERIMENTS = {
+    "confirmation-sequence": "confirmation numbers from a PostgreSQL sequence (nextval) "
+    "instead of UPDATE health_systems ... RETURNING, whose row lock serialises every "
+    "booking of a health system until its commit",
+}
+SEQUENCE = "bench_confirmation_numbers"
+
+
+def experimental_app() -> Any:
+    """uvicorn factory: ``app_from_env`` after applying BENCH_EXPERIMENT."""
+    from inquicker.app import app_from_env
+    from inquicker.booking import visit_service
+
+    if os.environ.get("BENCH_EXPERIMENT") == "confirmation-sequence":
+
+        def from_sequence(session: Session, health_system_pk: int) -> int:
+            number: int = session.execute(text(f"SELECT nextval('{SEQUENCE}')")).scalar_one()
+            return number
+
+        visit_service.next_confirmation_number = from_sequence  # type: ignore[assignment]
+    return app_from_env()
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -545,6 +573,13 @@ def main() -> None:
         default=None,
         help="py-spy the workers during the timed run (cpu: GIL holders; wall: all threads)",
     )
+    parser.add_argument(
+        "--experiment",
+        choices=sorted(EXPERIMENTS),
+        default=None,
+        help="serve the app with one booking step swapped (PostgreSQL only): "
+        + "; ".join(f"{k}: {v}" for k, v in EXPERIMENTS.items()),
+    )
     parser.add_argument("--load-generator", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -555,6 +590,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-booking-"))
     url = args.database_url or f"sqlite:///{workdir}/booking.db"
     postgres = url.startswith("postgres")
+    if args.experiment and not postgres:
+        raise SystemExit("--experiment needs a PostgreSQL --database-url")
     if postgres:
         create_postgres_database(url)
     server = None
@@ -574,7 +611,11 @@ def main() -> None:
             f"uvicorn --workers {args.workers}, {args.connections} connections",
             flush=True,
         )
-        server = start_server(url, args.port, args.workers, workdir / "server.log")
+        if args.experiment:
+            with engine.begin() as conn:
+                conn.execute(text(f"CREATE SEQUENCE {SEQUENCE}"))
+            print(f"experiment: {EXPERIMENTS[args.experiment]}", flush=True)
+        server = start_server(url, args.port, args.workers, workdir / "server.log", args.experiment)
         if args.warmup:
             run_load(args.port, jobs[: args.warmup], args.connections, workdir)
         profilers = (

@@ -19,16 +19,19 @@ from inquicker.tenancy.models import HealthSystem
 from tests.booking_http.conftest import MakeApi
 from tests.booking_http.helpers import (
     book,
+    chicago,
     claims_of,
     errors,
     issue,
     ny,
     only_error,
     path,
+    post_visit,
     request_token,
     times,
+    visit_body,
 )
-from tests.booking_http.world import CHEN_PC, HOST, NOW_EPOCH, Clock, World
+from tests.booking_http.world import CHEN_PC, HOST, NOW_EPOCH, PEDIATRICS, Clock, World
 from tests.conftest import ApiClient
 
 ELEVEN = ny(1, "11:00")
@@ -62,6 +65,7 @@ def test_token_is_a_signed_jwt_for_the_schedule_and_time(
     assert claims["aud"] == HOST
     assert claims["iat"] == NOW_EPOCH
     assert claims["exp"] == NOW_EPOCH + 1800
+    assert response.headers["cache-control"] == "no-store"
     assert str(uuid.UUID(str(claims["jti"]))) == claims["jti"]
 
 
@@ -226,6 +230,51 @@ def test_a_shorter_hold_setting_is_honoured(
     assert ELEVEN not in times(api, world.read, CHEN_PC)
     clock.advance(minutes=2)
     assert ELEVEN in times(api, world.read, CHEN_PC)
+
+
+def test_a_hold_never_outlives_its_token(
+    api: ApiClient, world: World, clock: Clock, session_factory: sessionmaker[Session]
+) -> None:
+    """SPEC 6: the seat is held "until the token is used or expires". A longer hold
+    setting would block the time with a token nobody can use any more."""
+    set_hold_minutes(session_factory, 60)
+    token = issue(api, world.book, CHEN_PC, ELEVEN)
+    clock.advance(minutes=31)
+    response = post_visit(api, token, visit_body(CHEN_PC, ELEVEN))
+    assert only_error(response, 401)["code"] == "expired-token"
+    assert ELEVEN in times(api, world.read, CHEN_PC)
+
+
+def test_holds_are_shared_by_every_server_process(make_api: MakeApi, world: World) -> None:
+    one, two = make_api(), make_api()
+    issue(one, world.book, CHEN_PC, ELEVEN)
+    assert ELEVEN not in times(two, world.read, CHEN_PC)
+    assert only_error(request_token(two, world.book2, CHEN_PC, ELEVEN), 422)["code"] == (
+        "slot-unavailable"
+    )
+
+
+def test_a_type_can_be_named_for_a_time_only_it_fits(
+    api: ApiClient, world: World, settings: Settings
+) -> None:
+    """Pediatrics' default type lasts 60 minutes, so 11:45 (before the 12:00 lunch break)
+    is offered only for 15-minute types; appointment_type says which length to hold."""
+    at = chicago(1, "11:45")
+    assert at in times(api, world.read, PEDIATRICS, "sick-visit")
+    assert at not in times(api, world.read, PEDIATRICS)
+    response = request_token(api, world.book, PEDIATRICS, at, appointment_type="sick-visit")
+    assert response.status_code == 200, response.text
+    assert decode(response.text, settings)["data"] == {
+        "schedule_id": PEDIATRICS,
+        "appointment_at": at,
+    }
+    assert at not in times(api, world.read, PEDIATRICS, "sick-visit")
+    assert chicago(1, "11:30") in times(api, world.read, PEDIATRICS, "sick-visit")
+
+
+def test_a_type_the_schedule_does_not_offer_is_400(api: ApiClient, world: World) -> None:
+    response = request_token(api, world.book, CHEN_PC, ELEVEN, appointment_type="mri-scan")
+    assert only_error(response, 400)["source"] == {"parameter": "appointment_type"}
 
 
 def test_live_holds_per_key_are_capped(make_api: MakeApi, world: World) -> None:

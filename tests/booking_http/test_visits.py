@@ -86,10 +86,6 @@ def refused(response: Any, status: int, code: str, ledger: Ledger) -> dict[str, 
     return error
 
 
-def segments(token: str) -> list[str]:
-    return token.split(".")
-
-
 def b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
@@ -127,7 +123,7 @@ def test_malformed_token(api: ApiClient, world: World, ledger: Ledger, token: st
     assert "malformed" in error["detail"]
 
 
-def test_bad_signature(api: ApiClient, world: World, ledger: Ledger, settings: Settings) -> None:
+def test_bad_signature(api: ApiClient, world: World, ledger: Ledger) -> None:
     token = issue(api, world.book, CHEN_PC, AT)
     ledger.snapshot()
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -141,7 +137,7 @@ def test_bad_signature(api: ApiClient, world: World, ledger: Ledger, settings: S
 def test_tampered_payload(api: ApiClient, world: World, ledger: Ledger) -> None:
     token = issue(api, world.book, CHEN_PC, AT)
     ledger.snapshot()
-    header, payload, signature = segments(token)
+    header, payload, signature = token.split(".")
     claims = unb64(payload)
     claims["data"]["appointment_at"] = ny(1, "11:15")
     tampered = ".".join([header, b64(claims), signature])
@@ -271,6 +267,23 @@ def test_identical_retry_gets_the_original_visit(
     assert again.status_code == 200, again.text
     assert again.json()["data"] == first.json()["data"]
     assert again.json()["data"]["attributes"]["confirmation-number"] == 1
+    ledger.assert_unchanged()
+
+
+def test_a_retry_of_the_same_document_differently_spelled_is_identical(
+    api: ApiClient, world: World, ledger: Ledger
+) -> None:
+    token = issue(api, world.book, CHEN_PC, AT)
+    body = visit_body(CHEN_PC, AT)
+    first = post_visit(api, token, body)
+    assert first.status_code == 201, first.text
+    ledger.snapshot()
+    attributes = body["data"]["attributes"]
+    body["data"]["attributes"] = dict(reversed(list(attributes.items())))
+    respelled = json.dumps(body, indent=2).encode()
+    again = post_visit(api, token, respelled)
+    assert again.status_code == 200, again.text
+    assert again.json()["data"]["id"] == first.json()["data"]["id"]
     ledger.assert_unchanged()
 
 
@@ -415,6 +428,19 @@ RULES = [
         {"appointment-type": "mri-scan"},
         expected=("appointment-type", "not-included"),
     ),
+    case("appointment-at-missing", drop=("appointment-at",), expected=("appointment-at", "blank")),
+    case(
+        "age-limit-on-18th-birthday",
+        {"birthdate": "2008-12-01"},
+        schedule=PEDIATRICS,
+        at=PEDIATRICS_AT,
+        expected=("birthdate", "age-limit"),
+    ),
+    case(
+        "caregiver-for-13-year-old",
+        {"birthdate": "2012-12-02"},
+        expected=("caregiver-name", "blank"),
+    ),
     case("type-missing", drop=("appointment-type",), expected=("appointment-type", "blank")),
     case("new-patient-null", {"new-patient": None}, expected=("new-patient", "blank")),
     case(
@@ -470,7 +496,10 @@ def test_rule_violation(
 
 SATISFIED = [
     case("caregiver-given", {"birthdate": "2016-06-01", "caregiver-name": "Ann Quimby"}),
-    case("fourteen-needs-no-caregiver", {"birthdate": "2012-11-30"}),
+    case("fourteen-needs-no-caregiver", {"birthdate": "2012-12-01"}),
+    case("birthdate-as-date-time", {"birthdate": "1985-04-12T00:00:00Z"}),
+    case("yes-no-spellings", {"new-patient": False, "pregnant": "No", "requires-translator": "0"}),
+    case("optin-as-string", {"optin": "0"}),
     case("weeks-given", {"pregnant": "yes", "weeks-pregnant": 12}),
     case("not-pregnant", {"pregnant": False}),
     case("plan-accepted", {"insurance-plan-permalink": "bcbst-network-p"}),
@@ -479,7 +508,12 @@ SATISFIED = [
     case("phone-with-country-code", {"phone-number": "+1 (423) 555-0187"}),
     case("other-type-offered", {"appointment-type": "follow-up"}),
     case("gender-any-case", {"gender": "Female"}),
-    case("child-at-pediatrics", {"birthdate": "2012-11-30"}, schedule=PEDIATRICS, at=PEDIATRICS_AT),
+    case(
+        "seventeen-at-pediatrics",
+        {"birthdate": "2008-12-02"},
+        schedule=PEDIATRICS,
+        at=PEDIATRICS_AT,
+    ),
     case(
         "referring-provider",
         {"referring-provider-name": "Dr. Lee"},
@@ -567,6 +601,22 @@ def test_resource_shape_problems_are_422(api: ApiClient, world: World, ledger: L
 
 def test_visits_cannot_be_listed(api: ApiClient, world: World) -> None:
     response = api.get(path("/visits"), params={"api_key": world.book})
+    assert only_error(response, 405)["code"] == "method-not-allowed"
+    assert response.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+def test_wrong_methods_on_visits_name_post_as_the_only_one_allowed(
+    api: ApiClient, world: World, method: str
+) -> None:
+    """RFC 9110: Allow lists the methods the target resource supports."""
+    response = api.request(
+        method,
+        path("/visits"),
+        params={"api_key": world.book},
+        headers={"Content-Type": "application/vnd.api+json"},
+        content=b"{}" if method != "GET" else None,
+    )
     assert only_error(response, 405)["code"] == "method-not-allowed"
     assert response.headers["allow"] == "POST"
 

@@ -8,6 +8,7 @@ then still book. And the same token posted twice at once never makes two visits.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, time
@@ -164,10 +165,8 @@ def test_the_same_token_twice_at_once_never_books_twice(
     def rendezvous(*args: Any, **kwargs: Any) -> Any:
         arrivals.append(1)
         if len(arrivals) <= 2:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 meeting.wait(timeout=1.0)
-            except threading.BrokenBarrierError:
-                pass
         return real_facts(*args, **kwargs)
 
     monkeypatch.setattr(visit_service, "booking_facts", rendezvous)
@@ -191,4 +190,3 @@ def test_the_same_token_twice_at_once_never_books_twice(
     assert state["claims"] == [(0, True, False)] * CELLS_PER_VISIT
     assert state["last_confirmation"] == 1
     assert state["token_used"] is True
-

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 from starlette.responses import Response
 
 from inquicker.availability.engine import covered_cells, format_times, offered_times
-from inquicker.availability.repository import BookableSchedule, load_schedules, seats_taken
+from inquicker.availability.repository import (
+    BookableSchedule,
+    OfferedType,
+    load_schedules,
+    seats_taken,
+)
 from inquicker.booking import seats
 from inquicker.booking.models import VisitToken
 from inquicker.booking.tokens import TOKEN_MINUTES, mint
@@ -53,13 +58,18 @@ def why_not_offered(
     rules = schedule.rules
     if covered_cells(rules, start, duration) is None:
         return refuse_time(
-            "That is not a start time of this schedule (outside its hours or off its slot grid)."
+            f"A {duration}-minute visit cannot start at that time on this schedule (outside "
+            "its hours, across a break, or off its slot grid)."
         )
     if start < now + rules.lead_minutes * 60:
         return refuse_time(f"Visits must be booked at least {rules.lead_minutes} minutes ahead.")
     if start >= now + rules.horizon_days * 86_400:
         return refuse_time(f"Visits can be booked at most {rules.horizon_days} days ahead.")
     return refuse_time("That time is no longer available.", code="slot-unavailable")
+
+
+def _duration(schedule: BookableSchedule, offered: OfferedType | None) -> int:
+    return offered.duration_minutes if offered else schedule.rules.slot_minutes
 
 
 def issue_token(ctx: RequestContext, req: ApiRequest) -> Response:
@@ -87,19 +97,35 @@ def issue_token(ctx: RequestContext, req: ApiRequest) -> Response:
     if schedule is None:
         raise not_found(f"No schedule with id '{schedule_id}'.")
     type_id = params.get("appointment_type", "").strip() or None
-    offered_type = schedule.type(type_id) if type_id else schedule.default_type()
-    if type_id and offered_type is None:
+    if type_id and schedule.type(type_id) is None:
         raise ApiError(
             [bad_parameter("appointment_type", f"This schedule does not offer '{type_id}'.")]
         )
-    duration = offered_type.duration_minutes if offered_type else schedule.rules.slot_minutes
     taken = seats_taken(ctx.session, [schedule.pk], start - 86_400, start + 86_400, now)
     taken_here = taken.get(schedule.pk, {})
+    # Without a type, the reference's clients still expect any time the schedule lists for
+    # one of its types: take the highest-priority type that fits at this time.
+    candidates: list[OfferedType | None] = (
+        [schedule.type(type_id)] if type_id else [*schedule.types] or [None]
+    )
     window_end = when + timedelta(seconds=1)
-    if start not in offered_times(schedule.rules, duration, taken_here, when, window_end, ctx.now):
-        raise why_not_offered(schedule, start, duration, taken_here, now)
+    fitting = [
+        t
+        for t in candidates
+        if start
+        in offered_times(
+            schedule.rules, _duration(schedule, t), taken_here, when, window_end, ctx.now
+        )
+    ]
+    if not fitting:
+        raise why_not_offered(schedule, start, _duration(schedule, candidates[0]), taken_here, now)
+    offered_type = fitting[0]
+    duration = _duration(schedule, offered_type)
 
-    hold_minutes = ctx.session.get_one(HealthSystem, schedule.health_system_pk).hold_minutes
+    # A hold never outlives its token: an expired token can no longer use the seat.
+    hold_minutes = min(
+        ctx.session.get_one(HealthSystem, schedule.health_system_pk).hold_minutes, TOKEN_MINUTES
+    )
     assert req.principal is not None  # scope "book" guarantees a key
     jti = str(uuid.uuid4())
     if hold_minutes > 0 and (

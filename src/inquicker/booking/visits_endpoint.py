@@ -32,13 +32,6 @@ RELATED = {"schedule": "schedules", "location": "locations", "provider": "provid
 MAX_BODY_BYTES = 64 * 1024
 
 
-def _method_not_allowed(allow: str, detail: str) -> ApiError:
-    return ApiError(
-        [ErrorObject(405, "method-not-allowed", "Method not allowed", detail)],
-        headers={"Allow": allow},
-    )
-
-
 def _visit_document(ctx: RequestContext, visit: Visit) -> dict[str, Any]:
     """The visits resource: booking facts only, never patient data."""
     schedule = ctx.session.get_one(Schedule, visit.schedule_pk)
@@ -172,18 +165,10 @@ def make_endpoint(registry: Registry) -> Endpoint:
     def handle(ctx: RequestContext, req: ApiRequest) -> Response | dict[str, Any]:
         seg = req.segments
         if len(seg) == 1:
-            if req.method != "POST":
-                raise _method_not_allowed("POST", "Visits can be created, never listed.")
             return post_visit(ctx, req)
-        if req.method == "POST":
-            raise _method_not_allowed(
-                "GET, HEAD" if len(seg) > 2 else "", "Visits are created with POST /visits."
-            )
-        if len(seg) == 2:
-            raise _method_not_allowed("", "Visits cannot be read back through this API.")
         authorize(ctx, req, "read")
         name = seg[3] if len(seg) == 4 and seg[2] == "relationships" else seg[2]
-        if name not in RELATED or len(seg) > 4 or (len(seg) == 4 and seg[2] != "relationships"):
+        if name not in RELATED or (len(seg) == 4 and seg[2] != "relationships"):
             raise not_found("No such route.")
         visit = visit_by_id(ctx.session, seg[1], ctx.tenant.health_system_pks)
         if visit is None:
@@ -198,5 +183,19 @@ def make_endpoint(registry: Registry) -> Endpoint:
         return show_resource(ctx, registry, target, target_id, req.params)
 
     return Endpoint(
-        frozenset({"GET", "HEAD", "POST"}), handle, scope=None, max_segments=4, writes=True
+        frozenset({"GET", "HEAD", "POST"}),
+        handle,
+        scope=None,
+        max_segments=4,
+        writes=True,
+        methods_for=_methods,
     )
+
+
+def _methods(segments: tuple[str, ...]) -> frozenset[str]:
+    """POST /visits creates; a visit itself cannot be read back; its links can be followed."""
+    if len(segments) == 1:
+        return frozenset({"POST"})
+    if len(segments) == 2:
+        return frozenset()
+    return frozenset({"GET", "HEAD"})

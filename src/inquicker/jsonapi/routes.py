@@ -78,6 +78,11 @@ class Endpoint:
     writes: bool = False
     # Cache-Control of successful GETs; every GET also gets an ETag and honours If-None-Match.
     cache_control: str = "no-cache"
+    # Methods per route shape, when they differ below one endpoint (e.g. /visits vs /visits/x).
+    methods_for: Callable[[tuple[str, ...]], frozenset[str]] | None = None
+
+    def allowed(self, segments: tuple[str, ...]) -> frozenset[str]:
+        return self.methods_for(segments) if self.methods_for else self.methods
 
 
 @dataclass
@@ -94,15 +99,19 @@ class Api:
         if "\x00" in hostname or any("\x00" in s for s in segments):
             raise not_found("No such route.")  # PostgreSQL text cannot hold NUL bytes
         endpoint = self._route(segments)
-        if request.method not in endpoint.methods:
-            allow = ", ".join(sorted(endpoint.methods))
+        allowed = endpoint.allowed(segments)
+        if request.method not in allowed:
+            allow = ", ".join(sorted(allowed))
             raise ApiError(
                 [
                     ErrorObject(
                         405,
                         "method-not-allowed",
                         "Method not allowed",
-                        f"{request.method} is not allowed here; allowed: {allow}.",
+                        f"{request.method} is not allowed here; allowed: {allow}."
+                        if allow
+                        else f"{request.method} is not allowed here: this resource cannot be "
+                        "read or changed through the API.",
                     )
                 ],
                 headers={"Allow": allow},
