@@ -245,10 +245,16 @@ def drop_postgres_database(url: str) -> None:
 
 
 def start_server(
-    url: str, port: int, workers: int, log_path: Path, experiment: str | None = None
+    url: str,
+    port: int,
+    workers: int,
+    log_path: Path,
+    experiment: str | None = None,
+    threads: int | None = None,
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        **({"INQUICKER_THREADS": str(threads)} if threads else {}),
         "BENCH_EXPERIMENT": experiment or "",
         "INQUICKER_ENV": "test",
         "INQUICKER_DATABASE_URL": url,
@@ -566,6 +572,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--hold-minutes", type=int, default=0)
     parser.add_argument("--port", type=int, default=8941)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="INQUICKER_THREADS per worker (default: app's)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--profile",
@@ -608,14 +617,17 @@ def main() -> None:
             f"{'postgresql' if postgres else 'sqlite'}: {args.schedules} schedules x "
             f"{args.days} days, {len(jobs)} tokens minted (holds "
             f"{args.hold_minutes or 'off'}) in {time.perf_counter() - started:.1f} s; "
-            f"uvicorn --workers {args.workers}, {args.connections} connections",
+            f"uvicorn --workers {args.workers} (threads {args.threads or 'default'}), "
+            f"{args.connections} connections",
             flush=True,
         )
         if args.experiment:
             with engine.begin() as conn:
                 conn.execute(text(f"CREATE SEQUENCE {SEQUENCE}"))
             print(f"experiment: {EXPERIMENTS[args.experiment]}", flush=True)
-        server = start_server(url, args.port, args.workers, workdir / "server.log", args.experiment)
+        server = start_server(
+            url, args.port, args.workers, workdir / "server.log", args.experiment, args.threads
+        )
         if args.warmup:
             run_load(args.port, jobs[: args.warmup], args.connections, workdir)
         profilers = (

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from inquicker.availability.models import SeatClaim
@@ -46,6 +46,60 @@ class BookableSchedule:
         return next((t for t in self.types if t.id == type_id), None)
 
 
+# Statements are built once: on this hot path, building them per request cost more than
+# running them. Expanding parameters take the lists.
+_SCHEDULES = select(
+    Schedule.pk,
+    Schedule.slug,
+    Schedule.health_system_pk,
+    Schedule.time_zone_name,
+    Schedule.slot_minutes,
+    Schedule.capacity,
+    Schedule.lead_minutes,
+    Schedule.horizon_days,
+).where(
+    Schedule.slug.in_(bindparam("ids", expanding=True)),
+    Schedule.active.is_(True),
+    Schedule.health_system_pk.in_(bindparam("hs_pks", expanding=True)),
+)
+_HOURS = select(
+    ScheduleHours.schedule_pk, ScheduleHours.weekday, ScheduleHours.opens, ScheduleHours.closes
+).where(ScheduleHours.schedule_pk.in_(bindparam("pks", expanding=True)))
+_TYPES = (
+    select(
+        ScheduleAppointmentType.schedule_pk,
+        AppointmentType.pk,
+        AppointmentType.slug,
+        AppointmentType.name,
+        AppointmentType.priority,
+        func.coalesce(ScheduleAppointmentType.duration_minutes, AppointmentType.duration_minutes),
+    )
+    .join(AppointmentType, AppointmentType.pk == ScheduleAppointmentType.appointment_type_pk)
+    .where(ScheduleAppointmentType.schedule_pk.in_(bindparam("pks", expanding=True)))
+    .order_by(AppointmentType.priority, AppointmentType.name)
+)
+_EXCEPTIONS = select(
+    ScheduleException.schedule_pk,
+    ScheduleException.on_date,
+    ScheduleException.opens,
+    ScheduleException.closes,
+).where(
+    ScheduleException.schedule_pk.in_(bindparam("pks", expanding=True)),
+    ScheduleException.on_date.between(bindparam("first"), bindparam("last")),
+)
+_SEATS = (
+    select(SeatClaim.schedule_pk, SeatClaim.cell_start, func.count())
+    .where(
+        SeatClaim.schedule_pk.in_(bindparam("pks", expanding=True)),
+        SeatClaim.cell_start >= bindparam("first"),
+        SeatClaim.cell_start < bindparam("last"),
+        # Expiry is part of the query: no background job frees holds.
+        or_(SeatClaim.expires_at.is_(None), SeatClaim.expires_at > bindparam("now")),
+    )
+    .group_by(SeatClaim.schedule_pk, SeatClaim.cell_start)
+)
+
+
 def load_schedules(
     session: Session,
     health_system_pks: Sequence[int],
@@ -54,66 +108,19 @@ def load_schedules(
     exceptions_to: date,
 ) -> dict[str, BookableSchedule]:
     """Active schedules of the tenant among ``schedule_ids``, keyed by id, with their rules."""
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Schedule.pk,
-                Schedule.slug,
-                Schedule.health_system_pk,
-                Schedule.time_zone_name,
-                Schedule.slot_minutes,
-                Schedule.capacity,
-                Schedule.lead_minutes,
-                Schedule.horizon_days,
-            ).where(
-                Schedule.slug.in_(schedule_ids),
-                Schedule.active.is_(True),
-                Schedule.health_system_pk.in_(health_system_pks),
-            )
-        )
-        .all()
-    )
+    conn = session.connection()
+    rows = conn.execute(
+        _SCHEDULES, {"ids": list(schedule_ids), "hs_pks": list(health_system_pks)}
+    ).all()
     pks = [r.pk for r in rows]
     if not pks:
         return {}
     weekly: dict[int, list[OpenRange]] = {}
-    for pk, weekday, opens, closes in (
-        session.connection()
-        .execute(
-            select(
-                ScheduleHours.schedule_pk,
-                ScheduleHours.weekday,
-                ScheduleHours.opens,
-                ScheduleHours.closes,
-            ).where(ScheduleHours.schedule_pk.in_(pks))
-        )
-        .all()
-    ):
+    for pk, weekday, opens, closes in conn.execute(_HOURS, {"pks": pks}).all():
         weekly.setdefault(pk, []).append(OpenRange(weekday, opens, closes))
     exceptions = _exceptions(session, pks, exceptions_from, exceptions_to)
     types: dict[int, list[OfferedType]] = {}
-    for pk, type_pk, slug, name, priority, duration in (
-        session.connection()
-        .execute(
-            select(
-                ScheduleAppointmentType.schedule_pk,
-                AppointmentType.pk,
-                AppointmentType.slug,
-                AppointmentType.name,
-                AppointmentType.priority,
-                func.coalesce(
-                    ScheduleAppointmentType.duration_minutes, AppointmentType.duration_minutes
-                ),
-            )
-            .join(
-                AppointmentType, AppointmentType.pk == ScheduleAppointmentType.appointment_type_pk
-            )
-            .where(ScheduleAppointmentType.schedule_pk.in_(pks))
-            .order_by(AppointmentType.priority, AppointmentType.name)
-        )
-        .all()
-    ):
+    for pk, type_pk, slug, name, priority, duration in conn.execute(_TYPES, {"pks": pks}).all():
         types.setdefault(pk, []).append(OfferedType(type_pk, slug, name, priority, duration))
     return {
         r.slug: BookableSchedule(
@@ -140,21 +147,8 @@ def _exceptions(
 ) -> dict[int, tuple[DateException, ...]]:
     closed: set[tuple[int, date]] = set()
     ranges: dict[tuple[int, date], list[tuple[time, time]]] = {}
-    for pk, on_date, opens, closes in (
-        session.connection()
-        .execute(
-            select(
-                ScheduleException.schedule_pk,
-                ScheduleException.on_date,
-                ScheduleException.opens,
-                ScheduleException.closes,
-            ).where(
-                ScheduleException.schedule_pk.in_(pks),
-                ScheduleException.on_date.between(first, last),
-            )
-        )
-        .all()
-    ):
+    params = {"pks": list(pks), "first": first, "last": last}
+    for pk, on_date, opens, closes in session.connection().execute(_EXCEPTIONS, params).all():
         if opens is None or closes is None:
             closed.add((pk, on_date))
         else:
@@ -173,22 +167,8 @@ def seats_taken(
     """Seats taken per schedule and cell start in [first, last): visits and live holds."""
     if not schedule_pks:
         return {}
-    rows = (
-        session.connection()
-        .execute(
-            select(SeatClaim.schedule_pk, SeatClaim.cell_start, func.count())
-            .where(
-                SeatClaim.schedule_pk.in_(schedule_pks),
-                SeatClaim.cell_start >= first,
-                SeatClaim.cell_start < last,
-                # Expiry is part of the query: no background job frees holds.
-                or_(SeatClaim.expires_at.is_(None), SeatClaim.expires_at > now),
-            )
-            .group_by(SeatClaim.schedule_pk, SeatClaim.cell_start)
-        )
-        .all()
-    )
+    params = {"pks": list(schedule_pks), "first": first, "last": last, "now": now}
     out: dict[int, dict[int, int]] = {}
-    for schedule_pk, cell_start, count in rows:
+    for schedule_pk, cell_start, count in session.connection().execute(_SEATS, params).all():
         out.setdefault(schedule_pk, {})[cell_start] = count
     return out

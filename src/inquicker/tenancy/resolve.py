@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from inquicker.tenancy.keys import hash_key
@@ -32,18 +32,23 @@ class Principal:
     scopes: frozenset[str]
 
 
+# Built once: every request runs both.
+_SITE = (
+    select(Site.pk, SiteHealthSystem.health_system_pk)
+    .outerjoin(SiteHealthSystem, SiteHealthSystem.site_pk == Site.pk)
+    .where(Site.hostname == bindparam("hostname"))
+    .order_by(SiteHealthSystem.health_system_pk)
+)
+_KEY = select(ApiKey.pk, ApiKey.key_id, ApiKey.scopes, ApiKey.last_used_at).where(
+    ApiKey.key_hash == bindparam("key_hash"),
+    ApiKey.site_pk == bindparam("site_pk"),
+    ApiKey.revoked_at.is_(None),
+)
+
+
 def resolve_tenant(session: Session, hostname: str) -> Tenant | None:
     """The site answering to ``hostname`` and its health systems, or None."""
-    rows = (
-        session.connection()
-        .execute(
-            select(Site.pk, SiteHealthSystem.health_system_pk)
-            .outerjoin(SiteHealthSystem, SiteHealthSystem.site_pk == Site.pk)
-            .where(Site.hostname == hostname.lower())
-            .order_by(SiteHealthSystem.health_system_pk)
-        )
-        .all()
-    )
+    rows = session.connection().execute(_SITE, {"hostname": hostname.lower()}).all()
     if not rows:
         return None
     hs_pks = tuple(r.health_system_pk for r in rows if r.health_system_pk is not None)
@@ -52,17 +57,8 @@ def resolve_tenant(session: Session, hostname: str) -> Tenant | None:
 
 def authenticate(session: Session, tenant: Tenant, raw_key: str, now: datetime) -> Principal | None:
     """The live key of this site matching ``raw_key``; None for unknown, revoked or other-site."""
-    row = (
-        session.connection()
-        .execute(
-            select(ApiKey.pk, ApiKey.key_id, ApiKey.scopes, ApiKey.last_used_at).where(
-                ApiKey.key_hash == hash_key(raw_key),
-                ApiKey.site_pk == tenant.site_pk,
-                ApiKey.revoked_at.is_(None),
-            )
-        )
-        .one_or_none()
-    )
+    params = {"key_hash": hash_key(raw_key), "site_pk": tenant.site_pk}
+    row = session.connection().execute(_KEY, params).one_or_none()
     if row is None:
         return None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
