@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -405,6 +406,11 @@ def load_generator(port: int, jobs_path: str, connections: int) -> None:
     print(json.dumps({"elapsed": elapsed, "results": results}))
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_load(port: int, jobs: list[Job], connections: int, workdir: Path) -> dict[str, Any]:
     path = workdir / f"jobs-{uuid.uuid4().hex[:8]}.json"
     path.write_text(json.dumps([{"token": j.token, "body": j.body.decode()} for j in jobs]))
@@ -435,6 +441,29 @@ def worker_pids(server: subprocess.Popen[bytes]) -> list[int]:
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
     pids = [int(p) for p in children.read_text().split()] if children.exists() else []
     return pids or [server.pid]
+
+
+def cpu_seconds(pids: list[int] | None = None, database: str | None = None) -> float:
+    """User+system CPU seconds of ``pids``, or of the PostgreSQL backends serving
+    ``database`` (Linux /proc; other databases' backends on the machine are not counted)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    candidates = pids if pids is not None else [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    for pid in candidates:
+        try:
+            raw = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if database is not None:
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if not title.startswith("postgres: ") or f" {database} " not in title:
+                continue
+        fields = raw[raw.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def start_profilers(
@@ -496,6 +525,10 @@ def summarize_profile(outdir: Path, top: int = 25) -> None:
         return
     print(f"profile: {total} samples; top functions by inclusive share")
     for frame, n in inclusive.most_common(top):
+        print(f"  {100 * n / total:5.1f}%  {frame}")
+    print("the project's own functions by inclusive share")
+    ours = [(f, n) for f, n in inclusive.most_common() if "inquicker/" in f]
+    for frame, n in ours[:top]:
         print(f"  {100 * n / total:5.1f}%  {frame}")
     print("top functions by self share")
     for frame, n in leaf.most_common(top):
@@ -635,9 +668,21 @@ def main() -> None:
             if args.profile
             else []
         )
+        workers = worker_pids(server)
+        dbname = make_url(url).database if postgres else "-"
+        before = (cpu_seconds(workers), cpu_seconds(database=dbname), _children_cpu())
         result = run_load(args.port, jobs[args.warmup :], args.connections, workdir)
+        after = (cpu_seconds(workers), cpu_seconds(database=dbname), _children_cpu())
         stop_profilers(profilers)
         report(result)
+        used = [(b - a) * 1000 / max(1, args.visits) for a, b in zip(before, after, strict=True)]
+        print(
+            f"cpu ms/req  server workers {used[0]:.2f}  "
+            f"postgres backends {used[1]:.2f}  "
+            f"load generator {used[2]:.2f}  (machine: {os.cpu_count()} cores, "
+            f"load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
         if args.profile:
             summarize_profile(workdir / "profile")
         with make_sessionmaker(engine)() as session:

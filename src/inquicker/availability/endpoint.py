@@ -12,7 +12,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from inquicker.availability.engine import format_times, offered_times
-from inquicker.availability.repository import BookableSchedule, load_schedules, seats_taken
+from inquicker.availability.repository import BookableSchedule, cached_schedules, seats_taken
 from inquicker.catalog.models import AppointmentType
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
@@ -139,9 +139,7 @@ def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
     """Offered start times per requested schedule, in request order."""
     ids, start, end, errors = _parse(ctx, req)
     requested_type = dict(req.params).get("appointment_type", "").strip() or None
-    earliest = start.instant(UTC, end=False).date() - timedelta(days=1)
-    latest = end.instant(UTC, end=True).date() + timedelta(days=1)
-    schedules = load_schedules(ctx.session, ctx.tenant.health_system_pks, ids, earliest, latest)
+    schedules = cached_schedules(ctx.session, ctx.memo, ctx.tenant, ids)
     errors += [
         ErrorObject(
             404, "not-found", "Not found", f"No schedule with id '{i}'.", parameter=IDS_PARAMETER

@@ -18,6 +18,8 @@ from inquicker.catalog.schedule_models import (
     ScheduleException,
     ScheduleHours,
 )
+from inquicker.memo import Memo
+from inquicker.tenancy.resolve import Tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,3 +174,33 @@ def seats_taken(
     for schedule_pk, cell_start, count in session.connection().execute(_SEATS, params).all():
         out.setdefault(schedule_pk, {})[cell_start] = count
     return out
+
+
+ALL_DATES = (date(1900, 1, 1), date(2200, 12, 31))
+
+
+def cached_schedules(
+    session: Session,
+    memo: Memo,
+    tenant: Tenant,
+    schedule_ids: Sequence[str],
+) -> dict[str, BookableSchedule]:
+    """Like load_schedules, memoised per tenant data version: rules change only on import.
+
+    Cached entries hold every exception of the schedule, whatever window asked for them.
+    """
+    version = (tenant.health_system_pks, tenant.data_versions)
+    found: dict[str, BookableSchedule] = {}
+    missing = []
+    for schedule_id in schedule_ids:
+        hit = memo.get(("bookable", version, schedule_id))
+        if hit is None:
+            missing.append(schedule_id)
+        else:
+            found[schedule_id] = hit
+    if missing:
+        loaded = load_schedules(session, tenant.health_system_pks, missing, *ALL_DATES)
+        for schedule_id, schedule in loaded.items():
+            memo.put(("bookable", version, schedule_id), schedule)
+        found.update(loaded)
+    return found

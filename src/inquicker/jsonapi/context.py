@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from inquicker.memo import Memo
 from inquicker.settings import Settings
 from inquicker.tenancy.resolve import Tenant
 
@@ -19,6 +20,8 @@ class RequestContext:
     base_url: str
     settings: Settings
     now: datetime
+    # Per-app memo for values derived from the catalog (keyed by data version).
+    memo: Memo = field(default_factory=Memo)
 
     def url(self, *parts: str) -> str:
         return "/".join((self.base_url, *parts))

@@ -38,6 +38,7 @@ from inquicker.jsonapi.handlers import (
 from inquicker.jsonapi.negotiation import MEDIA_TYPE, check_accept
 from inquicker.jsonapi.query import dasherize
 from inquicker.jsonapi.resource import Registry
+from inquicker.memo import Memo
 from inquicker.settings import Settings
 from inquicker.tenancy.resolve import Principal, authenticate, resolve_tenant
 
@@ -92,6 +93,7 @@ class Api:
     registry: Registry
     clock: Callable[[], datetime]
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
+    memo: Memo = field(default_factory=Memo)
 
     async def handle(self, request: Request) -> Response:
         hostname = request.path_params["hostname"]
@@ -177,7 +179,7 @@ class Api:
             tenant = resolve_tenant(session, hostname)
             if tenant is None:
                 raise not_found(f"No site answers to the partner hostname '{hostname}'.")
-            ctx = RequestContext(session, tenant, base, self.settings, now)
+            ctx = RequestContext(session, tenant, base, self.settings, now, self.memo)
             if endpoint.scope is not None:
                 req = _with_principal(req, authorize(ctx, req, endpoint.scope))
             result = endpoint.handler(ctx, req)

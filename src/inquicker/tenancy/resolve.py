@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from inquicker.tenancy.keys import hash_key
-from inquicker.tenancy.models import ApiKey, Site, SiteHealthSystem
+from inquicker.tenancy.models import ApiKey, HealthSystem, Site, SiteHealthSystem
 
 # last_used_at is only rewritten when older than this: a write per read request would
 # serialize every reader on SQLite and bloat PostgreSQL for no operational gain.
@@ -21,6 +21,9 @@ class Tenant:
     site_pk: int
     hostname: str
     health_system_pks: tuple[int, ...]
+    # Each health system's data version (same order): bumped by every import, so anything
+    # derived from the catalog can be cached under it.
+    data_versions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +37,9 @@ class Principal:
 
 # Built once: every request runs both.
 _SITE = (
-    select(Site.pk, SiteHealthSystem.health_system_pk)
+    select(Site.pk, SiteHealthSystem.health_system_pk, HealthSystem.data_version)
     .outerjoin(SiteHealthSystem, SiteHealthSystem.site_pk == Site.pk)
+    .outerjoin(HealthSystem, HealthSystem.pk == SiteHealthSystem.health_system_pk)
     .where(Site.hostname == bindparam("hostname"))
     .order_by(SiteHealthSystem.health_system_pk)
 )
@@ -51,8 +55,13 @@ def resolve_tenant(session: Session, hostname: str) -> Tenant | None:
     rows = session.connection().execute(_SITE, {"hostname": hostname.lower()}).all()
     if not rows:
         return None
-    hs_pks = tuple(r.health_system_pk for r in rows if r.health_system_pk is not None)
-    return Tenant(site_pk=rows[0].pk, hostname=hostname.lower(), health_system_pks=hs_pks)
+    linked = [r for r in rows if r.health_system_pk is not None]
+    return Tenant(
+        site_pk=rows[0].pk,
+        hostname=hostname.lower(),
+        health_system_pks=tuple(r.health_system_pk for r in linked),
+        data_versions=tuple(r.data_version for r in linked),
+    )
 
 
 def authenticate(session: Session, tenant: Tenant, raw_key: str, now: datetime) -> Principal | None:
