@@ -318,7 +318,7 @@ def experimental_app() -> Any:
             number: int = session.execute(text(f"SELECT nextval('{SEQUENCE}')")).scalar_one()
             return number
 
-        visit_service.next_confirmation_number = from_sequence  # type: ignore[assignment]
+        visit_service.next_confirmation_number = from_sequence  # type: ignore[attr-defined]
     return app_from_env()
 
 
@@ -364,12 +364,14 @@ def _request(port: int, job: dict[str, str]) -> bytes:
     return head.encode() + body
 
 
-async def _drive(port: int, requests: list[bytes], connections: int) -> list[Any]:
+async def _drive(
+    port: int, requests: list[bytes], connections: int
+) -> tuple[float, list[tuple[int, str, float]]]:
     """Send every request once over ``connections`` keep-alive connections."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for request in requests:
         queue.put_nowait(request)
-    results: list[Any] = []
+    results: list[tuple[int, str, float]] = []
     streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(connections)]
 
     async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -389,7 +391,7 @@ async def _drive(port: int, requests: list[bytes], connections: int) -> list[Any
 
     began = time.perf_counter()
     await asyncio.gather(*(worker(r, w) for r, w in streams))
-    return [time.perf_counter() - began, results]
+    return time.perf_counter() - began, results
 
 
 def load_generator(port: int, jobs_path: str, connections: int) -> None:
@@ -399,10 +401,9 @@ def load_generator(port: int, jobs_path: str, connections: int) -> None:
     try:
         import uvloop
 
-        uvloop.install()
+        elapsed, results = uvloop.run(_drive(port, requests, connections))
     except ImportError:
-        pass
-    elapsed, results = asyncio.run(_drive(port, requests, connections))
+        elapsed, results = asyncio.run(_drive(port, requests, connections))
     print(json.dumps({"elapsed": elapsed, "results": results}))
 
 
@@ -425,10 +426,11 @@ def run_load(port: int, jobs: list[Job], connections: int, workdir: Path) -> dic
             "--connections",
             str(connections),
         ],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if out.returncode:
+        raise SystemExit(f"load generator failed:\n{out.stderr}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 

@@ -6,6 +6,7 @@ minutes, so every visit covers two cells (and claims one seat in each):
 
 * SOLO   capacity 1: one visit per slot.
 * GROUP  capacity 3: three visits per slot (seats 0, 1 and 2 of each cell).
+* CROWD  capacity 15: many writers can each find a free seat, so they collide on seats.
 
 ``hold_minutes`` is the health system's hold setting: 0 lets any number of tokens be
 minted for the same slot (no hold is taken), so the race is decided at booking time.
@@ -29,6 +30,7 @@ HOST = "reliable.example.com"
 ZONE = "America/Chicago"
 SOLO = "solo-clinic"
 GROUP = "group-clinic"
+CROWD = "crowd-clinic"
 TYPE = "checkup"
 SLOT_MINUTES = 15
 TYPE_MINUTES = 30
@@ -65,7 +67,7 @@ def build(session: Session, *, hold_minutes: int = 0) -> Tenant:
     session.add(checkup)
     session.flush()
     pks = {}
-    for slug, capacity in ((SOLO, 1), (GROUP, 3)):
+    for slug, capacity in ((SOLO, 1), (GROUP, 3), (CROWD, 15)):
         provider = Provider(health_system_pk=hs.pk, slug=f"dr-{slug}", name=f"Dr {slug}")
         location = Location(health_system_pk=hs.pk, slug=f"loc-{slug}", name=f"Clinic {slug}")
         service = Service(health_system_pk=hs.pk, slug=f"svc-{slug}", name=f"Service {slug}")

@@ -21,6 +21,7 @@ from inquicker.availability.models import SeatClaim
 from inquicker.booking.models import Visit, VisitToken
 from tests.reliability.fixture import (
     CELLS_PER_VISIT,
+    CROWD,
     GROUP,
     SECRET,
     SOLO,
@@ -115,28 +116,32 @@ def test_fifty_racers_for_one_seat_book_it_once(
         assert slot not in offered_times(client, tenant.key, SOLO, days_ahead(3).isoformat())
 
 
-def test_twenty_racers_for_three_seats_book_exactly_three(
+@pytest.mark.parametrize(("schedule_id", "seats", "racers"), [(GROUP, 3, 20), (CROWD, 15, 40)])
+def test_racers_for_several_seats_book_each_seat_once(
+    schedule_id: str,
+    seats: int,
+    racers: int,
     clients: list[httpx2.Client],
     servers: list[Server],
     tenant: Tenant,
     session_factory: sessionmaker[Session],
 ) -> None:
-    _, outcomes = _race(clients, tenant.key, GROUP, racers=20, day_offset=4)
+    _, outcomes = _race(clients, tenant.key, schedule_id, racers=racers, day_offset=4)
 
-    created = _check_statuses(outcomes, 3, servers)
+    created = _check_statuses(outcomes, seats, servers)
     numbers = sorted(doc["data"]["attributes"]["confirmation-number"] for doc in created)
-    assert numbers == [1, 2, 3]
-    assert len({doc["data"]["id"] for doc in created}) == 3
+    assert len(set(numbers)) == seats
+    assert len({doc["data"]["id"] for doc in created}) == seats
     with session_factory() as session:
         visits = session.scalars(select(Visit)).all()
         assert {v.visit_id for v in visits} == {doc["data"]["id"] for doc in created}
         claims = session.scalars(select(SeatClaim)).all()
-        assert len(claims) == 3 * CELLS_PER_VISIT
+        assert len(claims) == seats * CELLS_PER_VISIT
         by_cell: dict[int, list[int]] = {}
         for c in claims:
             by_cell.setdefault(c.cell_start, []).append(c.seat)
         assert len(by_cell) == CELLS_PER_VISIT
-        assert all(sorted(seats) == [0, 1, 2] for seats in by_cell.values()), by_cell
+        assert all(sorted(s) == list(range(seats)) for s in by_cell.values()), by_cell
         per_visit = Counter(c.visit_pk for c in claims)
         assert per_visit == {v.pk: CELLS_PER_VISIT for v in visits}
         assert all(c.hold_jti is None and c.expires_at is None for c in claims)

@@ -134,11 +134,23 @@ appointment_types = Resource(
 
 
 def _accepted_plans(ctx: RequestContext) -> tuple[ColumnElement[bool], ...]:
-    offered = (
-        select(SchedulePlan.plan_pk)
-        .join(Schedule, Schedule.pk == SchedulePlan.schedule_pk)
-        .where(active_schedules(ctx))
-    )
+    # Which plans an active schedule accepts changes only on import, and computing it reads
+    # the tenant's whole acceptance table: memoise it under the tenant's data version.
+    key = ("offered-plans", ctx.tenant.health_system_pks, ctx.tenant.data_versions)
+    offered: tuple[int, ...] | None = ctx.memo.get(key)
+    if offered is None:
+        offered = tuple(
+            ctx.session.connection()
+            .execute(
+                select(SchedulePlan.plan_pk)
+                .join(Schedule, Schedule.pk == SchedulePlan.schedule_pk)
+                .where(active_schedules(ctx))
+                .distinct()
+            )
+            .scalars()
+            .all()
+        )
+        ctx.memo.put(key, offered)
     return (
         InsurancePlan.health_system_pk.in_(ctx.tenant.health_system_pks),
         InsurancePlan.pk.in_(offered),

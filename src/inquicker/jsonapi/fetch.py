@@ -148,21 +148,24 @@ def fetch_related(
     """(parent pk, child item) pairs for a page of parents, in one query."""
     if not parent_pks:
         return []
-    link = rel.link().subquery()
-    parent_col, child_col = link.c[0], link.c[1]
-    stmt = (
-        _base(
-            target,
-            ctx,
-            parent_col.label("parent_pk"),
-            target.pk.label("pk"),
-            target.id_column.label("id"),
-            *_wanted(target, fieldset),
-        )
-        .join(link, child_col == target.pk)
-        .where(parent_col.in_(parent_pks))
-        .order_by(*default_order(target), target.pk)
+    link = rel.link()
+    parent_col, child_col = link.selected_columns[0], link.selected_columns[1]
+    stmt = _base(
+        target,
+        ctx,
+        parent_col.label("parent_pk"),
+        target.pk.label("pk"),
+        target.id_column.label("id"),
+        *_wanted(target, fieldset),
     )
+    # Join the link's own table rather than a subquery of it: planners then drive the join
+    # from the page's parent pks instead of reading the whole link table.
+    (link_table,) = link.get_final_froms()
+    if link_table is not target.table:
+        stmt = stmt.join(link_table, child_col == target.pk)
+    if link.whereclause is not None:
+        stmt = stmt.where(link.whereclause)
+    stmt = stmt.where(parent_col.in_(parent_pks)).order_by(*default_order(target), target.pk)
     pairs = []
     items: dict[int, Item] = {}
     for row in ctx.session.connection().execute(stmt).all():
