@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from inquicker.availability.models import SeatClaim
 from inquicker.booking.models import VisitToken
+from inquicker.catalog.schedule_models import Schedule
 from inquicker.db.engine import WriteConflictError
 
 
@@ -44,6 +45,14 @@ def claim(
     """Claim one seat in every cell, or nothing (False) when a cell is full."""
     if not cells:
         return True
+    # PostgreSQL: claimers of one schedule queue on its row instead of racing for the same
+    # lowest free seat and retrying (SQLite writers are already serialised by BEGIN
+    # IMMEDIATE; the FOR UPDATE is not rendered there). The unique key stays the guarantee.
+    # NO KEY UPDATE (key_share): compatible with the KEY SHARE locks that inserting rows
+    # referencing the schedule takes, so it cannot deadlock with them.
+    session.execute(
+        select(Schedule.pk).where(Schedule.pk == schedule_pk).with_for_update(key_share=True)
+    )
     _free_expired_holds(session, schedule_pk, cells, now)
     used: dict[int, set[int]] = {cell: set() for cell in cells}
     for cell, seat in session.execute(

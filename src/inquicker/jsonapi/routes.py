@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -40,7 +41,7 @@ from inquicker.jsonapi.query import dasherize
 from inquicker.jsonapi.resource import Registry
 from inquicker.memo import Memo
 from inquicker.settings import Settings
-from inquicker.tenancy.resolve import Principal, authenticate, resolve_tenant
+from inquicker.tenancy.resolve import Principal, authenticate, resolve_tenant, touch_key
 
 log = logging.getLogger("inquicker.api")
 
@@ -49,6 +50,8 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 CATALOG_CACHE = "private, max-age=60"
 # A write that lost a race is retried this many times in all before giving up.
 WRITE_ATTEMPTS = 4
+# PostgreSQL's "try again" answers: serialization failure, deadlock detected.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,10 @@ class Api:
                     return self._attempt(endpoint, hostname, base, req)
             except WriteConflictError:
                 log.info("write conflict; retrying")
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                    raise
+                log.info("serialization failure or deadlock; retrying")
         with immediate_writes():
             return self._attempt(endpoint, hostname, base, req)
 
@@ -183,9 +190,19 @@ class Api:
             if endpoint.scope is not None:
                 req = _with_principal(req, authorize(ctx, req, endpoint.scope))
             result = endpoint.handler(ctx, req)
+        if req.principal is not None and req.principal.touch:
+            self._touch(req.principal.key_pk, now)
         if isinstance(result, Response):
             return result
         return document_response(result)
+
+    def _touch(self, key_pk: int, now: datetime) -> None:
+        """Best effort: a busy database must not fail the request that was already served."""
+        try:
+            with immediate_writes(), self.sessions() as session, session.begin():
+                touch_key(session, key_pk, now)
+        except OperationalError:
+            log.info("could not record the key's last use; will retry on a later request")
 
     def _origin(self, request: Request) -> str:
         scheme, host = request.url.scheme, request.headers.get("host", request.url.netloc)

@@ -33,6 +33,9 @@ class Principal:
     key_pk: int
     key_id: str
     scopes: frozenset[str]
+    # last_used_at is due for an update, done after the request in its own transaction: a
+    # read that turned into a write would collide with writers on SQLite.
+    touch: bool = False
 
 
 # Built once: every request runs both.
@@ -70,9 +73,11 @@ def authenticate(session: Session, tenant: Tenant, raw_key: str, now: datetime) 
     row = session.connection().execute(_KEY, params).one_or_none()
     if row is None:
         return None
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
-        session.connection().execute(
-            update(ApiKey).where(ApiKey.pk == row.pk).values(last_used_at=now)
-        )
     scopes = frozenset(s for s in row.scopes.split(",") if s)
-    return Principal(key_pk=row.pk, key_id=row.key_id, scopes=scopes)
+    stale = row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY
+    return Principal(key_pk=row.pk, key_id=row.key_id, scopes=scopes, touch=stale)
+
+
+def touch_key(session: Session, key_pk: int, now: datetime) -> None:
+    """Record that a key was used (at most once a minute; see LAST_USED_GRANULARITY)."""
+    session.execute(update(ApiKey).where(ApiKey.pk == key_pk).values(last_used_at=now))
