@@ -31,6 +31,19 @@ def _free_expired_holds(session: Session, schedule_pk: int, cells: Sequence[int]
     )
 
 
+def lock_schedule(session: Session, schedule_pk: int) -> None:
+    """Queue this transaction behind other seat claimers of the schedule (PostgreSQL).
+
+    Claimers then never race for the same lowest free seat and retry; SQLite writers are
+    already serialised by BEGIN IMMEDIATE (FOR UPDATE is not rendered there). NO KEY UPDATE
+    is compatible with the KEY SHARE locks that inserting rows referencing the schedule
+    takes, so it cannot deadlock with them. The unique key stays the guarantee.
+    """
+    session.execute(
+        select(Schedule.pk).where(Schedule.pk == schedule_pk).with_for_update(key_share=True)
+    )
+
+
 def claim(
     session: Session,
     schedule_pk: int,
@@ -45,14 +58,7 @@ def claim(
     """Claim one seat in every cell, or nothing (False) when a cell is full."""
     if not cells:
         return True
-    # PostgreSQL: claimers of one schedule queue on its row instead of racing for the same
-    # lowest free seat and retrying (SQLite writers are already serialised by BEGIN
-    # IMMEDIATE; the FOR UPDATE is not rendered there). The unique key stays the guarantee.
-    # NO KEY UPDATE (key_share): compatible with the KEY SHARE locks that inserting rows
-    # referencing the schedule takes, so it cannot deadlock with them.
-    session.execute(
-        select(Schedule.pk).where(Schedule.pk == schedule_pk).with_for_update(key_share=True)
-    )
+    lock_schedule(session, schedule_pk)
     _free_expired_holds(session, schedule_pk, cells, now)
     used: dict[int, set[int]] = {cell: set() for cell in cells}
     for cell, seat in session.execute(
@@ -84,9 +90,12 @@ def claim(
 
 
 def convert_hold(
-    session: Session, jti: str, schedule_pk: int, cells: Sequence[int], visit_pk: int, now: int
+    session: Session, jti: str, schedule_pk: int, cells: Sequence[int], now: int
 ) -> list[int]:
-    """Turn this token's live hold on ``cells`` into the visit's claims; the cells converted."""
+    """Make this token's live hold on ``cells`` permanent; the cells converted.
+
+    The claims stay marked with the token's jti until ``attach_visit`` names the visit.
+    """
     converted = (
         session.execute(
             update(SeatClaim)
@@ -96,17 +105,24 @@ def convert_hold(
                 SeatClaim.cell_start.in_(cells),
                 SeatClaim.expires_at > now,
             )
-            .values(visit_pk=visit_pk, expires_at=None)
+            .values(expires_at=None)
             .returning(SeatClaim.cell_start)
         )
         .scalars()
         .all()
     )
-    # Whatever is left of the hold (expired, or cells a longer type no longer needs) goes.
+    # Whatever is left of the hold (expired, or cells a shorter type does not need) goes.
     session.execute(
-        delete(SeatClaim).where(SeatClaim.hold_jti == jti, SeatClaim.visit_pk.is_(None))
+        delete(SeatClaim).where(SeatClaim.hold_jti == jti, SeatClaim.expires_at.is_not(None))
     )
     return list(converted)
+
+
+def attach_visit(session: Session, jti: str, visit_pk: int) -> None:
+    """Name the visit on the seats its token claimed."""
+    session.execute(
+        update(SeatClaim).where(SeatClaim.hold_jti == jti).values(visit_pk=visit_pk, hold_jti=None)
+    )
 
 
 def live_holds(session: Session, api_key_pk: int, now: int) -> int:

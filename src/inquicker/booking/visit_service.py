@@ -155,6 +155,18 @@ def create_visit(
     if cells is None:
         raise slot_unavailable("That appointment type does not fit at this time.")
     epoch = int(now.timestamp())
+    # Seats first: a request that loses the race fails here, before it queues for the
+    # health system's confirmation counter, whose row lock is then held only briefly.
+    seats.lock_schedule(session, schedule.pk)
+    session.refresh(record)
+    if record.used_at is not None:  # the same token won meanwhile: answer as a retry does
+        raise WriteConflictError("token used concurrently")
+    held = seats.convert_hold(session, record.jti, schedule.pk, cells, epoch)
+    missing = [c for c in cells if c not in held]
+    if not seats.claim(
+        session, schedule.pk, missing, schedule.rules.capacity, epoch, hold_jti=record.jti
+    ):
+        raise slot_unavailable()
     new = Visit(
         visit_id=secrets.token_hex(16),
         health_system_pk=facts.health_system_pk,
@@ -175,12 +187,7 @@ def create_visit(
         session.flush()
     except IntegrityError as exc:  # the same token or Idempotency-Key, concurrently
         raise WriteConflictError("visit inserted concurrently") from exc
-    held = seats.convert_hold(session, record.jti, schedule.pk, cells, new.pk, epoch)
-    missing = [c for c in cells if c not in held]
-    if not seats.claim(
-        session, schedule.pk, missing, schedule.rules.capacity, epoch, visit_pk=new.pk
-    ):
-        raise slot_unavailable()
+    seats.attach_visit(session, record.jti, new.pk)
     record.used_at = epoch
     record.visit_pk = new.pk
     return NewVisit(new, schedule)
