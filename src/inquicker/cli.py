@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -55,9 +56,9 @@ def unit_of_work(migrate: bool = False) -> Iterator[Session]:
 @app.command()
 def migrate() -> None:
     """Bring the database schema to the latest version (safe to repeat)."""
-    with unit_of_work(migrate=True):
-        pass
-    typer.echo("database is at the latest schema version")
+    with unit_of_work(migrate=True) as session:
+        version = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    typer.echo(f"database is at schema version {version}, the latest")
 
 
 @app.command()
