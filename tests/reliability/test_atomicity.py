@@ -159,7 +159,7 @@ def test_the_same_token_twice_at_once_never_books_twice(
     # Hold both requests after their token check until both are there (or 1 s passed: on
     # SQLite the second is still waiting for the write lock the first one holds).
     meeting = threading.Barrier(2)
-    real_facts = repository.booking_facts  # what visit_service imported by name
+    real_facts = repository.cached_booking_facts  # what visit_service imported by name
     arrivals: list[int] = []
 
     def rendezvous(*args: Any, **kwargs: Any) -> Any:
@@ -169,7 +169,7 @@ def test_the_same_token_twice_at_once_never_books_twice(
                 meeting.wait(timeout=1.0)
         return real_facts(*args, **kwargs)
 
-    monkeypatch.setattr(visit_service, "booking_facts", rendezvous)
+    monkeypatch.setattr(visit_service, "cached_booking_facts", rendezvous)
     outcomes = fire_together([lambda b=b: post_visit(client, token, b) for b in bodies])  # type: ignore[misc]
 
     # PostgreSQL: both really were past the token check at once (the loser then hit the

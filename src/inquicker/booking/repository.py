@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from inquicker.booking.models import Visit
 from inquicker.catalog.models import InsurancePlan, Location, Provider
 from inquicker.catalog.schedule_models import Schedule, SchedulePlan
+from inquicker.memo import Memo
 from inquicker.tenancy.models import HealthSystem
+from inquicker.tenancy.resolve import Tenant
 
 
 @dataclass(frozen=True)
@@ -102,3 +104,16 @@ def visit_related_ids(session: Session, visit: Visit) -> dict[str, str]:
         .where(Schedule.pk == visit.schedule_pk)
     ).one()
     return {"schedule": row.slug, "location": row.location, "provider": row.provider}
+
+
+def cached_booking_facts(
+    session: Session, memo: Memo, tenant: Tenant, schedule_id: str
+) -> BookingFacts | None:
+    """booking_facts, memoised under the tenant's data version (it is all catalog data)."""
+    key = ("booking-facts", tenant.health_system_pks, tenant.data_versions, schedule_id)
+    facts: BookingFacts | None = memo.get(key)
+    if facts is None:
+        facts = booking_facts(session, schedule_id, tenant.health_system_pks)
+        if facts is not None:
+            memo.put(key, facts)
+    return facts

@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from inquicker.availability.engine import covered_cells
-from inquicker.availability.repository import BookableSchedule, load_schedules
+from inquicker.availability.repository import BookableSchedule, cached_schedules
 from inquicker.booking import phi, seats
 from inquicker.booking.builtin_rules import RuleContext, builtin_violations
 from inquicker.booking.models import Visit, VisitToken
-from inquicker.booking.repository import BookingFacts, booking_facts, next_confirmation_number
+from inquicker.booking.repository import (
+    BookingFacts,
+    cached_booking_facts,
+    next_confirmation_number,
+)
 from inquicker.booking.rules import Violation, check, effective_settings
 from inquicker.booking.tokens import TokenClaims, refuse
 from inquicker.booking.visit_input import VisitInput
 from inquicker.booking.visit_settings import VisitSettings
 from inquicker.db.engine import WriteConflictError
 from inquicker.jsonapi.errors import ApiError, ErrorObject
+from inquicker.memo import Memo
+from inquicker.tenancy.resolve import Tenant
 
 
 @dataclass(frozen=True)
@@ -127,8 +133,8 @@ def create_visit(
     claims: TokenClaims,
     record: VisitToken,
     visit: VisitInput,
-    hs_pks: tuple[int, ...],
-    site_pk: int,
+    tenant: Tenant,
+    memo: Memo,
     now: datetime,
     fingerprint: str,
     idempotency_key: str | None,
@@ -137,11 +143,8 @@ def create_visit(
 ) -> NewVisit:
     """Validate everything (reporting all problems together), then book in one transaction."""
     errors = [*problems, *_match_token(visit, claims, record)]
-    facts = booking_facts(session, claims.schedule_id, hs_pks)
-    day = datetime.fromtimestamp(record.appointment_at, tz=now.tzinfo).date()
-    schedule = load_schedules(
-        session, hs_pks, [claims.schedule_id], day - timedelta(days=1), day + timedelta(days=2)
-    ).get(claims.schedule_id)
+    facts = cached_booking_facts(session, memo, tenant, claims.schedule_id)
+    schedule = cached_schedules(session, memo, tenant, [claims.schedule_id]).get(claims.schedule_id)
     if facts is None or schedule is None or not facts.active:
         raise slot_unavailable("This schedule no longer takes bookings.")
     errors += _attribute_errors(_rule_violations(visit, facts, schedule, now))
@@ -170,7 +173,7 @@ def create_visit(
     new = Visit(
         visit_id=secrets.token_hex(16),
         health_system_pk=facts.health_system_pk,
-        site_pk=site_pk,
+        site_pk=tenant.site_pk,
         schedule_pk=schedule.pk,
         appointment_at=record.appointment_at,
         appointment_type_pk=offered.pk if offered else None,

@@ -13,6 +13,7 @@ import orjson
 from starlette.responses import Response
 
 from inquicker.availability.engine import format_times
+from inquicker.availability.repository import BookableSchedule
 from inquicker.booking import phi
 from inquicker.booking.models import Visit
 from inquicker.booking.repository import visit_by_id, visit_by_idempotency_key, visit_related_ids
@@ -32,14 +33,25 @@ RELATED = {"schedule": "schedules", "location": "locations", "provider": "provid
 MAX_BODY_BYTES = 64 * 1024
 
 
-def _visit_document(ctx: RequestContext, visit: Visit) -> dict[str, Any]:
-    """The visits resource: booking facts only, never patient data."""
-    schedule = ctx.session.get_one(Schedule, visit.schedule_pk)
-    type_row = (
-        ctx.session.get(AppointmentType, visit.appointment_type_pk)
-        if visit.appointment_type_pk
-        else None
-    )
+def _visit_document(
+    ctx: RequestContext, visit: Visit, booked: BookableSchedule | None = None
+) -> dict[str, Any]:
+    """The visits resource: booking facts only, never patient data.
+
+    ``booked`` (the schedule just booked) spares looking up what is already loaded.
+    """
+    if booked is not None:
+        time_zone = booked.rules.time_zone
+        offered = next((t for t in booked.types if t.pk == visit.appointment_type_pk), None)
+        type_id, type_name = (offered.id, offered.name) if offered else (None, None)
+    else:
+        time_zone = ctx.session.get_one(Schedule, visit.schedule_pk).time_zone_name
+        row = (
+            ctx.session.get(AppointmentType, visit.appointment_type_pk)
+            if visit.appointment_type_pk
+            else None
+        )
+        type_id, type_name = (row.slug, row.name) if row else (None, None)
     self_url = ctx.url("visits", visit.visit_id)
     return {
         "data": {
@@ -47,9 +59,9 @@ def _visit_document(ctx: RequestContext, visit: Visit) -> dict[str, Any]:
             "id": visit.visit_id,
             "links": {"self": self_url},
             "attributes": {
-                "appointment-at": format_times([visit.appointment_at], schedule.time_zone_name)[0],
-                "appointment-type": type_row.slug if type_row else None,
-                "appointment-type-name": type_row.name if type_row else None,
+                "appointment-at": format_times([visit.appointment_at], time_zone)[0],
+                "appointment-type": type_id,
+                "appointment-type-name": type_name,
                 "confirmation-number": visit.confirmation_number,
                 "remote-visit-ids": visit.remote_visit_ids,
             },
@@ -144,8 +156,8 @@ def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
         claims=claims,
         record=record,
         visit=visit,
-        hs_pks=ctx.tenant.health_system_pks,
-        site_pk=ctx.tenant.site_pk,
+        tenant=ctx.tenant,
+        memo=ctx.memo,
         now=ctx.now,
         fingerprint=print_,
         idempotency_key=key,
@@ -155,7 +167,7 @@ def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
             for p in problems
         ],
     )
-    doc = _visit_document(ctx, created.visit)
+    doc = _visit_document(ctx, created.visit, created.schedule)
     return document_response(doc, 201, Location=doc["data"]["links"]["self"])
 
 
