@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from starlette.responses import Response
 
@@ -11,7 +11,7 @@ from inquicker.availability.engine import covered_cells, format_times, offered_t
 from inquicker.availability.repository import (
     BookableSchedule,
     OfferedType,
-    load_schedules,
+    cached_schedules,
     seats_taken,
 )
 from inquicker.booking import seats
@@ -86,14 +86,7 @@ def issue_token(ctx: RequestContext, req: ApiRequest) -> Response:
     when = parse_instant("appointment_at", params["appointment_at"])
     start = int(when.timestamp())
     now = int(ctx.now.timestamp())
-    day = when.astimezone(UTC).date()
-    schedule = load_schedules(
-        ctx.session,
-        ctx.tenant.health_system_pks,
-        [schedule_id],
-        day - timedelta(days=1),
-        day + timedelta(days=2),
-    ).get(schedule_id)
+    schedule = cached_schedules(ctx.session, ctx.memo, ctx.tenant, [schedule_id]).get(schedule_id)
     if schedule is None:
         raise not_found(f"No schedule with id '{schedule_id}'.")
     type_id = params.get("appointment_type", "").strip() or None

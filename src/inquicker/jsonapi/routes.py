@@ -98,6 +98,12 @@ class Api:
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     memo: Memo = field(default_factory=Memo)
 
+    def __post_init__(self) -> None:
+        # Every declared resource is served by this one endpoint (list/show/related/linkage).
+        self._generic_endpoint = Endpoint(
+            READ_METHODS, self._generic, max_segments=4, cache_control=CATALOG_CACHE
+        )
+
     async def handle(self, request: Request) -> Response:
         hostname = request.path_params["hostname"]
         segments = tuple(s for s in request.path_params.get("rest", "").split("/") if s)
@@ -150,7 +156,7 @@ class Api:
         shapes_ok = len(segments) <= 3 or (len(segments) == 4 and segments[2] == "relationships")
         if resource is None or not shapes_ok:
             raise not_found("No such route.")
-        return Endpoint(READ_METHODS, self._generic, max_segments=4, cache_control=CATALOG_CACHE)
+        return self._generic_endpoint
 
     def _generic(self, ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:
         resource = self.registry[dasherize(req.segments[0])]
