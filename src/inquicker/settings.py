@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # Threads serving requests per worker process. Handlers are mostly CPU under the GIL:
     # a few threads keep a core busy; many only add switching (measured in bench/).
     threads: int = Field(default=8, ge=1, le=200)
+    # Rendered catalog documents kept per worker, in bytes (least recently used out first);
+    # 0 turns the cache off. Availability and booking answers are never cached.
+    response_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
     page_size_default: int = Field(default=10, ge=1, le=100)
     page_size_max: int = Field(default=100, ge=1, le=1000)
 

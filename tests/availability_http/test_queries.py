@@ -10,6 +10,7 @@ from sqlalchemy import Engine, event, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inquicker.memo import Memo
+from inquicker.tenancy.directory import FRESH_SECONDS, Directory
 from inquicker.tenancy.models import HealthSystem
 from tests.availability_http.fixture import (
     EXTRA_IDS,
@@ -95,13 +96,18 @@ def test_statement_count_with_type_and_window(
 def test_schedule_rules_are_memoised_until_the_data_version_changes(
     api: ApiClient, avail: Avail, engine: Engine, session_factory: sessionmaker[Session]
 ) -> None:
+    seconds = [0.0]
+    api.app.state.api.directory = Directory(clock=lambda: seconds[0])  # type: ignore[attr-defined]
     ok(get(api, ids(*TEN), avail.key))
     with counting(engine) as warm:
         ok(get(api, ids(*TEN), avail.key))
-    # BEGIN (SQLite only), site + data version, key, seats, COMMIT: no rule tables read.
+    # BEGIN (SQLite only), seats, COMMIT: no rule tables read (site and key memoised too).
     assert not [s for s in warm if "schedule_hours" in s or "schedule_exceptions" in s]
+    assert [s for s in warm if "seat_claims" in s]
+    # Another process's import: bumps the data version without this process knowing.
     with session_factory() as session, session.begin():
         session.execute(update(HealthSystem).values(data_version=HealthSystem.data_version + 1))
+    seconds[0] += FRESH_SECONDS + 0.01  # the tenant's data version is read again
     with counting(engine) as bumped:
         ok(get(api, ids(*TEN), avail.key))
     assert [s for s in bumped if "schedule_hours" in s]

@@ -3,6 +3,8 @@
 Statements are counted with a ``before_cursor_execute`` listener on the engine the app uses.
 Each request is made once first to warm up: the first request of a key may also write its
 ``last_used_at`` (once a minute) and the first PostgreSQL connection runs dialect probes.
+The counted request then runs without the response cache and the tenant/key memo, whose
+hits take no statements at all.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
+from inquicker.jsonapi.response_cache import ResponseCache
+from inquicker.tenancy.directory import Directory
 from tests.search.fixture import path
 
 
@@ -33,6 +37,10 @@ def counting(engine: Engine) -> Iterator[list[str]]:
 
 def statements_for(client, engine: Engine, url: str) -> list[str]:  # type: ignore[no-untyped-def]
     assert client.get(url).status_code == 200  # warm-up
+    # Measure the full path: no cached document, tenant or key (see test_response_cache).
+    api = client.app.state.api
+    api.documents = ResponseCache(0)
+    api.directory = Directory()
     with counting(engine) as statements:
         response = client.get(url)
     assert response.status_code == 200, response.text

@@ -90,5 +90,10 @@ def _parse_params(req: ApiRequest) -> dict[str, frozenset[str]]:
 
 
 ENDPOINT = Endpoint(
-    READ_METHODS, show_visit_settings, scope="read", max_segments=2, cache_control=CATALOG_CACHE
+    READ_METHODS,
+    show_visit_settings,
+    scope="read",
+    max_segments=2,
+    cache_control=CATALOG_CACHE,
+    cacheable=True,
 )

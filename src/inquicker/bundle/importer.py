@@ -52,6 +52,7 @@ from inquicker.catalog.schedule_models import (
     ScheduleException,
     ScheduleHours,
 )
+from inquicker.tenancy import changes
 from inquicker.tenancy.models import HealthSystem, Site, SiteHealthSystem
 
 __all__ = ["ImportResult", "SectionCounts", "import_bundle"]
@@ -210,6 +211,7 @@ def _write(
             .values(data_version=HealthSystem.data_version + 1)
         )
     session.flush()
+    changes.mark_changed(session)  # this process serves the new data from its commit on
     session.refresh(hs, ["data_version"])
     return ImportResult(spec.id, created, hs.data_version, counts)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from inquicker.memo import Memo
 from inquicker.settings import Settings
+from inquicker.tenancy.directory import Directory
 from inquicker.tenancy.resolve import Tenant
 
 
@@ -22,6 +23,8 @@ class RequestContext:
     now: datetime
     # Per-app memo for values derived from the catalog (keyed by data version).
     memo: Memo = field(default_factory=Memo)
+    # Tenants and keys as read at most a second ago (shared by the app's requests).
+    directory: Directory = field(default_factory=Directory)
 
     def url(self, *parts: str) -> str:
         return "/".join((self.base_url, *parts))

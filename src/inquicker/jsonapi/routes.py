@@ -39,9 +39,12 @@ from inquicker.jsonapi.handlers import (
 from inquicker.jsonapi.negotiation import MEDIA_TYPE, check_accept
 from inquicker.jsonapi.query import dasherize
 from inquicker.jsonapi.resource import Registry
+from inquicker.jsonapi.response_cache import CachedDocument, ResponseCache, cache_key
 from inquicker.memo import Memo
 from inquicker.settings import Settings
-from inquicker.tenancy.resolve import Principal, authenticate, resolve_tenant, touch_key
+from inquicker.tenancy import changes
+from inquicker.tenancy.directory import Directory
+from inquicker.tenancy.resolve import Principal, Tenant, touch_key
 
 log = logging.getLogger("inquicker.api")
 
@@ -84,6 +87,9 @@ class Endpoint:
     cache_control: str = "no-cache"
     # Methods per route shape, when they differ below one endpoint (e.g. /visits vs /visits/x).
     methods_for: Callable[[tuple[str, ...]], frozenset[str]] | None = None
+    # Successful reads depend on catalog data only (never on bookings or the clock), so
+    # their rendered documents may be served from the response cache.
+    cacheable: bool = False
 
     def allowed(self, segments: tuple[str, ...]) -> frozenset[str]:
         return self.methods_for(segments) if self.methods_for else self.methods
@@ -97,12 +103,18 @@ class Api:
     clock: Callable[[], datetime]
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     memo: Memo = field(default_factory=Memo)
+    directory: Directory = field(default_factory=Directory)
 
     def __post_init__(self) -> None:
         # Every declared resource is served by this one endpoint (list/show/related/linkage).
         self._generic_endpoint = Endpoint(
-            READ_METHODS, self._generic, max_segments=4, cache_control=CATALOG_CACHE
+            READ_METHODS,
+            self._generic,
+            max_segments=4,
+            cache_control=CATALOG_CACHE,
+            cacheable=True,
         )
+        self.documents = ResponseCache(self.settings.response_cache_bytes)
 
     async def handle(self, request: Request) -> Response:
         hostname = request.path_params["hostname"]
@@ -140,8 +152,27 @@ class Api:
             url=self._request_url(request),
         )
         base = self._base_url(request, hostname)
-        response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
+        hit = self._cached(endpoint, hostname, base, api_request)
+        if hit is not None:  # on the event loop: no thread, no database
+            response = document_response_bytes(hit.body, ETag=hit.etag)
+        else:
+            response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
         return conditional(request, response, endpoint.cache_control)
+
+    def _cached(
+        self, endpoint: Endpoint, hostname: str, base: str, req: ApiRequest
+    ) -> CachedDocument | None:
+        """The cached document, if this request may have it without asking the database."""
+        if not endpoint.cacheable or req.method not in READ_METHODS or not self.documents.max_bytes:
+            return None
+        tenant = self.directory.known_tenant(hostname)
+        raw = api_key_of(req)
+        if tenant is None or raw is None:
+            return None
+        principal = self.directory.known_principal(tenant, raw)
+        if principal is None or principal.touch or endpoint.scope not in principal.scopes:
+            return None  # the full path answers 401/403 or records the key's use
+        return self.documents.get(cache_key(tenant, base, req.segments, req.params))
 
     def _route(self, segments: tuple[str, ...]) -> Endpoint:
         if not segments:
@@ -188,19 +219,36 @@ class Api:
     def _attempt(self, endpoint: Endpoint, hostname: str, base: str, req: ApiRequest) -> Response:
         """One transaction: the request owns it, committing on success only."""
         now = self.clock()
+        # Read before any data: a change committed meanwhile must invalidate what we store.
+        generation = changes.generation()
         with self.sessions() as session, session.begin():
-            tenant = resolve_tenant(session, hostname)
+            tenant = self.directory.tenant(session, hostname)
             if tenant is None:
                 raise not_found(f"No site answers to the partner hostname '{hostname}'.")
-            ctx = RequestContext(session, tenant, base, self.settings, now, self.memo)
+            ctx = RequestContext(
+                session, tenant, base, self.settings, now, self.memo, self.directory
+            )
             if endpoint.scope is not None:
                 req = _with_principal(req, authorize(ctx, req, endpoint.scope))
             result = endpoint.handler(ctx, req)
         if req.principal is not None and req.principal.touch:
             self._touch(req.principal.key_pk, now)
-        if isinstance(result, Response):
-            return result
-        return document_response(result)
+            raw = api_key_of(req)
+            if raw is not None:
+                self.directory.touched(tenant, raw, req.principal)
+        response = result if isinstance(result, Response) else document_response(result)
+        if endpoint.cacheable and req.method in READ_METHODS and response.status_code == 200:
+            self._remember(tenant, base, req, response, generation)
+        return response
+
+    def _remember(
+        self, tenant: Tenant, base: str, req: ApiRequest, response: Response, generation: int
+    ) -> None:
+        body = bytes(response.body)
+        tag = etag_of(body)
+        response.headers["ETag"] = tag
+        key = cache_key(tenant, base, req.segments, req.params)
+        self.documents.put(key, body, tag, generation)
 
     def _touch(self, key_pk: int, now: datetime) -> None:
         """Best effort: a busy database must not fail the request that was already served."""
@@ -228,7 +276,7 @@ class Api:
 def authorize(ctx: RequestContext, req: ApiRequest, scope: str) -> Principal:
     """The request's API key for this site, with ``scope``; 401 (always the same) or 403."""
     raw = api_key_of(req)
-    principal = authenticate(ctx.session, ctx.tenant, raw, ctx.now) if raw else None
+    principal = ctx.directory.principal(ctx.session, ctx.tenant, raw, ctx.now) if raw else None
     if principal is None:
         raise ApiError([UNAUTHORIZED], headers={"WWW-Authenticate": 'Token realm="api"'})
     if scope not in principal.scopes:
@@ -278,7 +326,7 @@ def conditional(request: Request, response: Response, cache_control: str) -> Res
     if request.method not in READ_METHODS or response.status_code != 200:
         response.headers.setdefault("Cache-Control", "no-store")
         return response
-    tag = '"' + hashlib.blake2b(bytes(response.body), digest_size=16).hexdigest() + '"'
+    tag = response.headers.get("etag") or etag_of(bytes(response.body))
     response.headers["ETag"] = tag
     response.headers.setdefault("Cache-Control", cache_control)
     wanted = request.headers.get("if-none-match", "")
@@ -290,8 +338,16 @@ def conditional(request: Request, response: Response, cache_control: str) -> Res
     return response
 
 
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
 def document_response(doc: dict[str, Any], status: int = 200, **headers: str) -> Response:
-    return Response(orjson.dumps(doc), status_code=status, media_type=MEDIA_TYPE, headers=headers)
+    return document_response_bytes(orjson.dumps(doc), status, **headers)
+
+
+def document_response_bytes(body: bytes, status: int = 200, **headers: str) -> Response:
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 def error_response(exc: ApiError) -> Response:

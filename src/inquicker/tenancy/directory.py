@@ -1,0 +1,107 @@
+"""Tenants and API keys as this process last read them, for at most one second.
+
+Every request needs its site, its health systems' data versions and its key. Reading them
+is two queries; remembering them for a second makes a cached catalog read free of the
+database, and bounds how stale a process can be: an import (which bumps the data version),
+a new site or a revoked key reaches every process within ``FRESH_SECONDS``, and the
+process that made the change at once (``tenancy.changes``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import replace
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from inquicker.tenancy import changes
+from inquicker.tenancy.keys import hash_key
+from inquicker.tenancy.resolve import Principal, Tenant, authenticate, resolve_tenant
+
+FRESH_SECONDS = 1.0
+# Far more than the sites and live keys of any deployment; bounds a flood of bad hostnames.
+MAX_ENTRIES = 10_000
+
+V = TypeVar("V")
+
+
+class _Fresh(Generic[V]):
+    """Values read at most ``ttl`` seconds ago, in this generation; oldest out first."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
+        self._entries: OrderedDict[Hashable, tuple[float, int, V]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._ttl = ttl
+        self._clock = clock
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            found = self._entries.get(key)
+        if found is None:
+            return None
+        expires, generation, value = found
+        if expires <= self._clock() or generation != changes.generation():
+            return None
+        return value
+
+    def put(self, key: Hashable, value: V, generation: int) -> None:
+        with self._lock:
+            self._entries[key] = (self._clock() + self._ttl, generation, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+
+class Directory:
+    """Tenant and key lookups shared by one app's requests (threads and the event loop)."""
+
+    def __init__(
+        self, ttl: float = FRESH_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._tenants: _Fresh[Tenant] = _Fresh(ttl, clock)
+        self._keys: _Fresh[Principal] = _Fresh(ttl, clock)
+
+    # Lookups that never touch the database (the event loop's fast path).
+
+    def known_tenant(self, hostname: str) -> Tenant | None:
+        return self._tenants.get(hostname.lower())
+
+    def known_principal(self, tenant: Tenant, raw_key: str) -> Principal | None:
+        return self._keys.get((tenant.site_pk, hash_key(raw_key)))
+
+    # Lookups that read the database when the memo is missing or stale.
+
+    def tenant(self, session: Session, hostname: str) -> Tenant | None:
+        known = self.known_tenant(hostname)
+        if known is not None:
+            return known
+        # Read the generation first: a change committed meanwhile must not be masked.
+        generation = changes.generation()
+        tenant = resolve_tenant(session, hostname)
+        if tenant is not None:
+            self._tenants.put(hostname.lower(), tenant, generation)
+        return tenant
+
+    def principal(
+        self, session: Session, tenant: Tenant, raw_key: str, now: datetime
+    ) -> Principal | None:
+        key = (tenant.site_pk, hash_key(raw_key))
+        known = self._keys.get(key)
+        if known is not None:
+            return known
+        generation = changes.generation()
+        principal = authenticate(session, tenant, raw_key, now)
+        if principal is not None:
+            self._keys.put(key, principal, generation)
+        return principal
+
+    def touched(self, tenant: Tenant, raw_key: str, principal: Principal) -> None:
+        """The key's last use was just recorded: no need to record it again this minute."""
+        key = (tenant.site_pk, hash_key(raw_key))
+        if self._keys.get(key) is not None:
+            self._keys.put(key, replace(principal, touch=False), changes.generation())
