@@ -24,7 +24,7 @@ from inquicker.db.engine import make_engine, make_sessionmaker
 from inquicker.db.migrate import schema_head
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.jsonapi.routes import Api, error_response, internal_error_response
-from inquicker.logs import AccessLogMiddleware, CrashBarrier, configure_logging
+from inquicker.logs import RequestMiddleware, configure_logging
 from inquicker.settings import Settings, get_settings
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -105,7 +105,6 @@ def create_app(
         lifespan=lifespan,
         routes=routes,
         middleware=[
-            Middleware(AccessLogMiddleware, enabled=settings.access_log),
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
@@ -119,7 +118,8 @@ def create_app(
                 ],
                 expose_headers=["Location", "X-Request-Id", "ETag"],
             ),
-            Middleware(CrashBarrier, respond=internal_error_response),
+            # Inside CORS, so that a 500 carries the CORS headers a browser needs to read it.
+            Middleware(RequestMiddleware, respond=internal_error_response, log=settings.access_log),
         ],
         exception_handlers={
             ApiError: on_api_error,

@@ -6,9 +6,10 @@ ever logged.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -51,72 +52,67 @@ def configure_logging(level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
-class AccessLogMiddleware:
-    """Logs method, path, status, duration and a request id; sets X-Request-Id."""
+# Request ids: a random per-process prefix and a counter are unique without a syscall each.
+_REQUEST_PREFIX = secrets.token_hex(8)
+_request_numbers = itertools.count(1)
 
-    def __init__(self, app: ASGIApp, enabled: bool = True) -> None:
+
+def new_request_id() -> str:
+    return f"{_REQUEST_PREFIX}{next(_request_numbers):016x}"
+
+
+class RequestMiddleware:
+    """Per request: an id (X-Request-Id), one access log line, and a crash barrier.
+
+    The access line has method, path, status and duration, never the query string. An
+    unhandled exception becomes our JSON:API 500 (with an error id in the log); handling it
+    here, rather than in Starlette's server-error middleware, keeps the exception from
+    reaching uvicorn, which would log it a second time without the id. One middleware, not
+    three, because each layer wraps every response message (measured in bench/).
+    """
+
+    def __init__(self, app: ASGIApp, respond: Callable[[], Response], log: bool = True) -> None:
         self.app = app
-        self.enabled = enabled
+        self.respond = respond
+        self.log = log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
-        status = 500
+        incoming = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")[:64]
+        request_id = incoming if incoming.isprintable() and incoming else new_request_id()
+        status = 0
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode("latin-1")))
-                message["headers"] = headers
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception:
+            if status:  # the response has started: too late for one of our own
+                raise
+            await self.respond()(scope, receive, send_wrapper)
         finally:
-            if self.enabled:
+            if self.log:
                 access_log.info(
                     "request",
                     extra={
                         "request_id": request_id,
                         "method": scope["method"],
                         "path": scope["path"],
-                        "status": status,
+                        "status": status or 500,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     },
                 )
-
-
-class CrashBarrier:
-    """Turns an unhandled exception into our JSON:API 500 (with an error id in the log).
-
-    Handling it here, rather than in Starlette's server-error middleware, keeps the
-    exception from reaching uvicorn, which would log it a second time without the id.
-    """
-
-    def __init__(self, app: ASGIApp, respond: Callable[[], Response]) -> None:
-        self.app = app
-        self.respond = respond
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        except Exception:
-            if started:  # too late for a response of our own
-                raise
-            await self.respond()(scope, receive, send)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from inquicker.db.engine import WriteConflictError, immediate_writes
 from inquicker.jsonapi.context import RequestContext
@@ -117,47 +118,39 @@ class Api:
         self.documents = ResponseCache(self.settings.response_cache_bytes)
 
     async def handle(self, request: Request) -> Response:
+        scope = request.scope
+        method: str = scope["method"]
         hostname = request.path_params["hostname"]
         segments = tuple(s for s in request.path_params.get("rest", "").split("/") if s)
         if "\x00" in hostname or any("\x00" in s for s in segments):
             raise not_found("No such route.")  # PostgreSQL text cannot hold NUL bytes
         endpoint = self._route(segments)
         allowed = endpoint.allowed(segments)
-        if request.method not in allowed:
-            allow = ", ".join(sorted(allowed))
-            raise ApiError(
-                [
-                    ErrorObject(
-                        405,
-                        "method-not-allowed",
-                        "Method not allowed",
-                        f"{request.method} is not allowed here; allowed: {allow}."
-                        if allow
-                        else f"{request.method} is not allowed here: this resource cannot be "
-                        "read or changed through the API.",
-                    )
-                ],
-                headers={"Allow": allow},
-            )
-        check_accept(request.headers.get("accept"))
+        if method not in allowed:
+            raise _method_not_allowed(method, allowed)
+        # ASGI header names are lower-case already; read them once (repeated names: last wins).
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        check_accept(headers.get("accept"))
         params = list(request.query_params.multi_items())
         _refuse_nul(params)
-        body = await request.body() if request.method not in READ_METHODS else b""
+        body = await request.body() if method not in READ_METHODS else b""
+        origin = self._origin(scope, headers)
+        path: str = scope["path"]
         api_request = ApiRequest(
-            method=request.method,
+            method=method,
             segments=segments,
             params=params,
-            headers={k.lower(): v for k, v in request.headers.items()},
+            headers=headers,
             body=body,
-            url=self._request_url(request),
+            url=origin + path.rstrip("/"),
         )
-        base = self._base_url(request, hostname)
+        base = f"{origin}{'/api/v3' if path.startswith('/api/') else '/v3'}/{hostname}"
         hit = self._cached(endpoint, hostname, base, api_request)
         if hit is not None:  # on the event loop: no thread, no database
             response = document_response_bytes(hit.body, ETag=hit.etag)
         else:
             response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
-        return conditional(request, response, endpoint.cache_control)
+        return conditional(method, headers, response, endpoint.cache_control)
 
     def _cached(
         self, endpoint: Endpoint, hostname: str, base: str, req: ApiRequest
@@ -258,19 +251,34 @@ class Api:
         except OperationalError:
             log.info("could not record the key's last use; will retry on a later request")
 
-    def _origin(self, request: Request) -> str:
-        scheme, host = request.url.scheme, request.headers.get("host", request.url.netloc)
+    def _origin(self, scope: Scope, headers: dict[str, str]) -> str:
+        scheme: str = scope["scheme"]
+        host = headers.get("host")
+        if host is None:
+            server = scope.get("server")
+            host = f"{server[0]}:{server[1]}" if server else "localhost"
         if self.settings.trust_proxy:
-            scheme = request.headers.get("x-forwarded-proto", scheme).split(",")[0].strip()
-            host = request.headers.get("x-forwarded-host", host).split(",")[0].strip()
+            scheme = headers.get("x-forwarded-proto", scheme).split(",")[0].strip()
+            host = headers.get("x-forwarded-host", host).split(",")[0].strip()
         return f"{scheme}://{host}"
 
-    def _base_url(self, request: Request, hostname: str) -> str:
-        prefix = "/api/v3" if request.url.path.startswith("/api/") else "/v3"
-        return f"{self._origin(request)}{prefix}/{hostname}"
 
-    def _request_url(self, request: Request) -> str:
-        return f"{self._origin(request)}{request.url.path.rstrip('/')}"
+def _method_not_allowed(method: str, allowed: frozenset[str]) -> ApiError:
+    allow = ", ".join(sorted(allowed))
+    return ApiError(
+        [
+            ErrorObject(
+                405,
+                "method-not-allowed",
+                "Method not allowed",
+                f"{method} is not allowed here; allowed: {allow}."
+                if allow
+                else f"{method} is not allowed here: this resource cannot be "
+                "read or changed through the API.",
+            )
+        ],
+        headers={"Allow": allow},
+    )
 
 
 def authorize(ctx: RequestContext, req: ApiRequest, scope: str) -> Principal:
@@ -321,20 +329,22 @@ def api_key_of(req: ApiRequest) -> str | None:
     return auth
 
 
-def conditional(request: Request, response: Response, cache_control: str) -> Response:
+def conditional(
+    method: str, headers: dict[str, str], response: Response, cache_control: str
+) -> Response:
     """ETag on successful GETs, 304 when the client already has this representation."""
-    if request.method not in READ_METHODS or response.status_code != 200:
+    if method not in READ_METHODS or response.status_code != 200:
         response.headers.setdefault("Cache-Control", "no-store")
         return response
     tag = response.headers.get("etag") or etag_of(bytes(response.body))
+    control = response.headers.get("cache-control") or cache_control
+    wanted = headers.get("if-none-match", "")
+    if wanted and (
+        wanted.strip() == "*" or tag in {t.strip().removeprefix("W/") for t in wanted.split(",")}
+    ):
+        return Response(status_code=304, headers={"ETag": tag, "Cache-Control": control})
     response.headers["ETag"] = tag
-    response.headers.setdefault("Cache-Control", cache_control)
-    wanted = request.headers.get("if-none-match", "")
-    if wanted.strip() == "*" or tag in {t.strip().removeprefix("W/") for t in wanted.split(",")}:
-        return Response(
-            status_code=304,
-            headers={"ETag": tag, "Cache-Control": response.headers["Cache-Control"]},
-        )
+    response.headers["Cache-Control"] = control
     return response
 
 
