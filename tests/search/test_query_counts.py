@@ -3,8 +3,8 @@
 Statements are counted with a ``before_cursor_execute`` listener on the engine the app uses.
 Each request is made once first to warm up: the first request of a key may also write its
 ``last_used_at`` (once a minute) and the first PostgreSQL connection runs dialect probes.
-The counted request then runs without the response cache and the tenant/key memo, whose
-hits take no statements at all.
+The counted request then runs without the response cache, the tenant/key memo and the
+catalog memo (e.g. schedule hours), whose hits take no statements at all.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from inquicker.jsonapi.response_cache import ResponseCache
+from inquicker.memo import Memo
 from inquicker.tenancy.directory import Directory
 from tests.search.fixture import path
 
@@ -41,6 +42,7 @@ def statements_for(client, engine: Engine, url: str) -> list[str]:  # type: igno
     api = client.app.state.api
     api.documents = ResponseCache(0)
     api.directory = Directory()
+    api.memo = Memo()
     with counting(engine) as statements:
         response = client.get(url)
     assert response.status_code == 200, response.text
@@ -72,8 +74,9 @@ CASES = [
         {"include": "location,provider,insurance-plans,appointment-types"},
         # 1 site, 2 key, 3 count, 4 page, 5 schedule attributes, 6 computed `hours`,
         # 7 included locations, 8 included providers, 9 their appointment-types,
-        # 10 their medical-groups, 11 included insurance-plans, 12 included appointment-types
-        12,
+        # 10 their medical-groups, 11 the plans the tenant offers (memoised per data
+        # version), 12 included insurance-plans, 13 included appointment-types
+        13,
     ),
     (
         "locations",

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from inquicker.catalog.schedule_models import ScheduleHours
 from inquicker.jsonapi.context import RequestContext
@@ -49,21 +49,25 @@ def summarize(ranges: Iterable[tuple[int, time, time]]) -> str | None:
     )
 
 
+_HOURS = select(
+    ScheduleHours.schedule_pk, ScheduleHours.weekday, ScheduleHours.opens, ScheduleHours.closes
+).where(ScheduleHours.schedule_pk.in_(bindparam("pks", expanding=True)))
+
+
 def load_hours(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
-    """The summary of each schedule's weekly hours, one query per page."""
-    rows = (
-        ctx.session.connection()
-        .execute(
-            select(
-                ScheduleHours.schedule_pk,
-                ScheduleHours.weekday,
-                ScheduleHours.opens,
-                ScheduleHours.closes,
-            ).where(ScheduleHours.schedule_pk.in_(pks))
-        )
-        .all()
-    )
-    ranges: dict[int, list[tuple[int, time, time]]] = {}
-    for schedule_pk, weekday, opens, closes in rows:
-        ranges.setdefault(schedule_pk, []).append((weekday, opens, closes))
-    return {pk: summarize(r) for pk, r in ranges.items()}
+    """The summary of each schedule's weekly hours: one query per page for those not yet
+    summarised under the tenant's data version (hours change only on imports)."""
+    memo_key = ("hours", ctx.tenant.health_system_pks, ctx.tenant.data_versions)
+    known: dict[int, str | None] | None = ctx.memo.get(memo_key)
+    if known is None:
+        known = {}
+        ctx.memo.put(memo_key, known)
+    missing = [pk for pk in pks if pk not in known]
+    if missing:
+        ranges: dict[int, list[tuple[int, time, time]]] = {pk: [] for pk in missing}
+        for schedule_pk, weekday, opens, closes in (
+            ctx.session.connection().execute(_HOURS, {"pks": missing}).all()
+        ):
+            ranges[schedule_pk].append((weekday, opens, closes))
+        known.update({pk: summarize(r) for pk, r in ranges.items()})
+    return {pk: summary for pk in pks if (summary := known.get(pk)) is not None}
