@@ -6,7 +6,7 @@ system chose, which is the resource id in the API and unique within the health s
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from inquicker.db.base import Base
@@ -23,8 +23,22 @@ class TenantOwned:
         return mapped_column(ForeignKey("health_systems.pk", ondelete="CASCADE"), index=True)
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[UniqueConstraint]:  # noqa: N805
+    def __table_args__(cls) -> tuple[UniqueConstraint | Index, ...]:  # noqa: N805
         return (UniqueConstraint("health_system_pk", "slug"),)
+
+
+def tenant_table_args(table: str, *sorts: tuple[str, ...]) -> tuple[UniqueConstraint | Index, ...]:
+    """The permalink key, and one (health system, columns...) index per list order or filter.
+
+    Every list is scoped to the request's health systems and ordered (or filtered) by these
+    columns: with the tenant first, a page is read in order from the index and the count
+    reads only the tenant's entries, whatever the other tenants hold (docs/operations.md,
+    "Indexes").
+    """
+    return (
+        UniqueConstraint("health_system_pk", "slug"),
+        *(Index(f"ix_{table}_hs_{'_'.join(cols)}", "health_system_pk", *cols) for cols in sorts),
+    )
 
 
 class Region(TenantOwned, Base):
@@ -35,6 +49,9 @@ class Region(TenantOwned, Base):
 
 class Location(TenantOwned, Base):
     __tablename__ = "locations"
+    __table_args__ = tenant_table_args(
+        "locations", ("name",), ("facility_name",), ("city",), ("state",), ("zip",)
+    )
 
     region_pk: Mapped[int | None] = mapped_column(
         ForeignKey("regions.pk", ondelete="SET NULL"), index=True
@@ -52,24 +69,29 @@ class Location(TenantOwned, Base):
 
 class Service(TenantOwned, Base):
     __tablename__ = "services"
+    __table_args__ = tenant_table_args("services", ("name",))
 
     name: Mapped[str] = mapped_column(String(200))
 
 
 class MedicalGroup(TenantOwned, Base):
     __tablename__ = "medical_groups"
+    __table_args__ = tenant_table_args("medical_groups", ("name",))
 
     name: Mapped[str] = mapped_column(String(200))
 
 
 class Provider(TenantOwned, Base):
     __tablename__ = "providers"
+    __table_args__ = tenant_table_args(
+        "providers", ("name",), ("gender",), ("affiliation",), ("provider_type",)
+    )
 
-    name: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
     suffix: Mapped[str | None] = mapped_column(String(50))
-    gender: Mapped[str | None] = mapped_column(String(1), index=True)  # "m" / "f"
-    affiliation: Mapped[str | None] = mapped_column(String(20), index=True)
-    provider_type: Mapped[str] = mapped_column(String(30), default="Practitioner", index=True)
+    gender: Mapped[str | None] = mapped_column(String(1))  # "m" / "f"
+    affiliation: Mapped[str | None] = mapped_column(String(20))
+    provider_type: Mapped[str] = mapped_column(String(30), default="Practitioner")
     bio: Mapped[str | None] = mapped_column(Text)
     credentials: Mapped[str | None] = mapped_column(String(200))
     card_image: Mapped[str | None] = mapped_column(String(500))
@@ -106,6 +128,7 @@ class ProviderMedicalGroup(Base):
 
 class AppointmentType(TenantOwned, Base):
     __tablename__ = "appointment_types"
+    __table_args__ = tenant_table_args("appointment_types", ("priority", "name"), ("name",))
 
     name: Mapped[str] = mapped_column(String(200))
     priority: Mapped[int] = mapped_column(Integer, default=5)  # 1 highest .. 10 lowest
@@ -114,6 +137,7 @@ class AppointmentType(TenantOwned, Base):
 
 class InsurancePlan(TenantOwned, Base):
     __tablename__ = "insurance_plans"
+    __table_args__ = tenant_table_args("insurance_plans", ("company", "name"), ("name",))
 
     company: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))

@@ -78,6 +78,7 @@ def _hours(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
         cond = ScheduleHours.closes > start
         overlaps.append(cond if end is None else cond & (ScheduleHours.opens < end))
     # A schedule's weekly hours are stored in its own zone, so bands compare directly.
+    # The (closes, opens) index reads only the ranges open in the band.
     open_in_band = select(ScheduleHours.schedule_pk).where(or_(*overlaps))
     lq.where.append(Provider.pk.in_(_providers_with_schedule(ctx, Schedule.pk.in_(open_in_band))))
 

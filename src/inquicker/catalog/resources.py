@@ -15,7 +15,12 @@ from inquicker.catalog.models import (
     Service,
 )
 from inquicker.catalog.schedule_models import Schedule, ScheduleAppointmentType, SchedulePlan
-from inquicker.catalog.scoping import active_schedules, resolve_slugs, tenant_scope
+from inquicker.catalog.scoping import (
+    active_schedules,
+    has_match,
+    resolve_slugs,
+    tenant_scope,
+)
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.resource import Attr, Filter, ListQuery, Rel, Resource
 from inquicker.tenancy.models import HealthSystem
@@ -91,16 +96,26 @@ medical_groups = Resource(
 )
 
 
-def _types_offered_by(ctx: RequestContext, *conditions: ColumnElement[bool]) -> Select[int]:
-    return (
-        select(ScheduleAppointmentType.appointment_type_pk)
+def _offered_by_any(ctx: RequestContext, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The type is offered by an active schedule meeting ``conditions``.
+
+    A health system has few types, each answered by its first such schedule; listing the
+    types offered would read every schedule of the service or context (most schedules
+    share a context).
+    """
+    return has_match(
+        select(ScheduleAppointmentType.schedule_pk)
         .join(Schedule, Schedule.pk == ScheduleAppointmentType.schedule_pk)
-        .where(active_schedules(ctx), *conditions)
+        .where(
+            ScheduleAppointmentType.appointment_type_pk == AppointmentType.pk,
+            active_schedules(ctx),
+            *conditions,
+        )
     )
 
 
 def _filter_type_context(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
-    lq.where.append(AppointmentType.pk.in_(_types_offered_by(ctx, Schedule.context.in_(values))))
+    lq.where.append(_offered_by_any(ctx, Schedule.context.in_(values)))
 
 
 def _filter_type_service(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
@@ -111,9 +126,7 @@ def _filter_type_service(lq: ListQuery, values: list[str], ctx: RequestContext) 
         "service",
         also_by_name=True,
     )
-    lq.where.append(
-        AppointmentType.pk.in_(_types_offered_by(ctx, Schedule.service_pk.in_(service_pks)))
-    )
+    lq.where.append(_offered_by_any(ctx, Schedule.service_pk.in_(service_pks)))
 
 
 appointment_types = Resource(
@@ -139,13 +152,19 @@ def _accepted_plans(ctx: RequestContext) -> tuple[ColumnElement[bool], ...]:
     key = ("offered-plans", ctx.tenant.health_system_pks, ctx.tenant.data_versions)
     offered: tuple[int, ...] | None = ctx.memo.get(key)
     if offered is None:
+        # One probe per plan of the tenant (the first active schedule accepting it answers),
+        # not a read of every schedule's plans.
+        accepted = has_match(
+            select(SchedulePlan.schedule_pk)
+            .join(Schedule, Schedule.pk == SchedulePlan.schedule_pk)
+            .where(SchedulePlan.plan_pk == InsurancePlan.pk, active_schedules(ctx))
+        )
         offered = tuple(
             ctx.session.connection()
             .execute(
-                select(SchedulePlan.plan_pk)
-                .join(Schedule, Schedule.pk == SchedulePlan.schedule_pk)
-                .where(active_schedules(ctx))
-                .distinct()
+                select(InsurancePlan.pk).where(
+                    InsurancePlan.health_system_pk.in_(ctx.tenant.health_system_pks), accepted
+                )
             )
             .scalars()
             .all()

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -17,12 +18,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inquicker.catalog.models import TenantOwned
+from inquicker.catalog.models import TenantOwned, tenant_table_args
 from inquicker.db.base import Base
 
 
 class Schedule(TenantOwned, Base):
     __tablename__ = "schedules"
+    # Every read of schedules is of the tenant's active ones (scoping.active_schedules).
+    __table_args__ = tenant_table_args(
+        "schedules",
+        ("active", "sort_order", "name"),
+        ("active", "name"),
+        ("active", "context"),
+        ("active", "accepting_new_patients", "provider_pk"),
+    )
 
     name: Mapped[str] = mapped_column(String(200))
     provider_pk: Mapped[int] = mapped_column(
@@ -40,8 +49,8 @@ class Schedule(TenantOwned, Base):
     age_limit_direction: Mapped[str | None] = mapped_column(String(10))  # older / younger
     age_limit_threshold: Mapped[int | None] = mapped_column(Integer)
     accepting_new_patients: Mapped[bool] = mapped_column(Boolean, default=True)
-    context: Mapped[str] = mapped_column(String(20), default="Patient", index=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    context: Mapped[str] = mapped_column(String(20), default="Patient")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     slot_minutes: Mapped[int] = mapped_column(Integer, default=15)
     capacity: Mapped[int] = mapped_column(Integer, default=1)
     lead_minutes: Mapped[int] = mapped_column(Integer, default=0)
@@ -67,6 +76,10 @@ class ScheduleHours(Base):
     """A weekly open range; a weekday may have several (e.g. around lunch)."""
 
     __tablename__ = "schedule_hours"
+    # The hours-availability filter: ranges closing after a band starts (covering).
+    __table_args__ = (
+        Index("ix_schedule_hours_closes_opens_schedule_pk", "closes", "opens", "schedule_pk"),
+    )
 
     pk: Mapped[int] = mapped_column(primary_key=True)
     schedule_pk: Mapped[int] = mapped_column(

@@ -10,7 +10,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, FromClause, Join, Label, Select, func, select
+from sqlalchemy.sql.util import find_tables
 
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.resource import ListQuery, Rel, Resource
@@ -41,6 +42,44 @@ def _base(resource: Resource, ctx: RequestContext, *columns: ColumnElement[Any])
     if resource.from_clause is not None:
         stmt = stmt.select_from(resource.from_clause())
     return stmt.where(*resource.scope(ctx))
+
+
+def _tables(froms: Sequence[FromClause]) -> set[FromClause]:
+    out: set[FromClause] = set()
+    for f in froms:
+        out |= _tables([f.left, f.right]) if isinstance(f, Join) else {f}
+    return out
+
+
+def _lean(
+    resource: Resource,
+    ctx: RequestContext,
+    columns: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]],
+    joins: Sequence[tuple[FromClause, ColumnElement[bool]]] = (),
+    order_by: Sequence[ColumnElement[Any]] = (),
+) -> Select[Any]:
+    """Like ``_base``, but joining the declaration's ``from_clause`` only when the statement
+    refers to it: a count or a page of pks ordered by the table's own columns then reads
+    one index instead of joining every matching row (e.g. a schedule's service)."""
+
+    def build(with_from: bool) -> Select[Any]:
+        stmt = select(*columns)
+        if with_from and resource.from_clause is not None:
+            stmt = stmt.select_from(resource.from_clause())
+        for target, onclause in joins:
+            stmt = stmt.join(target, onclause)
+        return stmt.where(*resource.scope(ctx), *where).order_by(*order_by)
+
+    stmt = build(with_from=False)
+    if resource.from_clause is None:
+        return stmt
+    # FROM entries come from the columns and conditions; ORDER BY never adds one.
+    used = _tables(stmt.get_final_froms())
+    for ordering in order_by:
+        used.update(find_tables(ordering, check_columns=True))
+    allowed = {resource.table, *(target for target, _ in joins)}
+    return stmt if used <= allowed else build(with_from=True)
 
 
 def _to_item(resource: Resource, row: Any, fieldset: Collection[str] | None) -> Item:
@@ -81,7 +120,7 @@ def fetch_items(
 
 def find_pk(ctx: RequestContext, resource: Resource, id_: str) -> int | None:
     """The pk of the resource with API id ``id_`` in this tenant, or None."""
-    stmt = _base(resource, ctx, resource.pk).where(resource.id_column == id_)
+    stmt = _lean(resource, ctx, [resource.pk], [resource.id_column == id_])
     return ctx.session.connection().execute(stmt.limit(1)).scalar_one_or_none()
 
 
@@ -94,10 +133,19 @@ def order_for(resource: Resource, sort: Sequence[tuple[str, bool]]) -> list[Colu
     for name, desc in sort:
         attr = resource.attribute(name)
         if attr is not None and attr.column is not None:
-            # NULLs last in both directions, the same on SQLite and PostgreSQL.
             ordered = attr.column.desc() if desc else attr.column.asc()
-            out.append(ordered.nulls_last())
+            # NULLs last in both directions, the same on SQLite and PostgreSQL. Said only of
+            # columns that can hold NULL: the planners then walk a (tenant, column) index in
+            # either direction instead of sorting every matching row.
+            out.append(ordered.nulls_last() if _nullable(attr.column) else ordered)
     return out
+
+
+def _nullable(column: Any) -> bool:
+    expression = getattr(column, "expression", column)  # a mapped attribute's column
+    while isinstance(expression, Label):
+        expression = expression.element
+    return bool(getattr(expression, "nullable", True))
 
 
 def page_of(
@@ -110,12 +158,8 @@ def page_of(
 ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
     """(pk, meta) of one page in order, and the total number of matching rows."""
     meta_cols = [col.label(f"meta_{name}") for name, col in lq.meta.items()]
-    stmt = _base(resource, ctx, resource.pk.label("pk"), *meta_cols)
-    for target, onclause in lq.joins:
-        stmt = stmt.join(target, onclause)
-    stmt = stmt.where(*lq.where)
     # Joins only add columns (one row per resource row), so the count does not need them.
-    counted = _base(resource, ctx, resource.pk).where(*lq.where).subquery()
+    counted = _lean(resource, ctx, [resource.pk], lq.where).subquery()
     total = ctx.session.connection().execute(select(func.count()).select_from(counted)).scalar_one()
     if sort:
         order = [*order_for(resource, sort), *lq.order_by]
@@ -123,7 +167,14 @@ def page_of(
         order = [*lq.order_by, *default_order(resource)]
     else:
         order = [*default_order(resource), *lq.order_by]
-    stmt = stmt.order_by(*order, resource.pk)
+    stmt = _lean(
+        resource,
+        ctx,
+        [resource.pk.label("pk"), *meta_cols],
+        lq.where,
+        lq.joins,
+        [*order, resource.pk],
+    )
     stmt = stmt.limit(page_size).offset((page_number - 1) * page_size)
     rows = ctx.session.connection().execute(stmt).all()
     converters = {n: lq.meta_convert.get(n, _identity) for n in lq.meta}
