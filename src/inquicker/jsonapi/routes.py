@@ -165,7 +165,7 @@ class Api:
         principal = self.directory.known_principal(tenant, raw)
         if principal is None or principal.touch or endpoint.scope not in principal.scopes:
             return None  # the full path answers 401/403 or records the key's use
-        return self.documents.get(cache_key(tenant, base, req.segments, req.params))
+        return self.documents.get(cache_key(tenant, base, req.url, req.params))
 
     def _route(self, segments: tuple[str, ...]) -> Endpoint:
         if not segments:
@@ -240,7 +240,7 @@ class Api:
         body = bytes(response.body)
         tag = etag_of(body)
         response.headers["ETag"] = tag
-        key = cache_key(tenant, base, req.segments, req.params)
+        key = cache_key(tenant, base, req.url, req.params)
         self.documents.put(key, body, tag, generation)
 
     def _touch(self, key_pk: int, now: datetime) -> None:

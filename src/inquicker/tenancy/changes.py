@@ -14,9 +14,10 @@ import itertools
 import threading
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
 
 _FLAG = "inquicker.catalog_changed"
+_BEGUN = "inquicker.generation_at_begin"
 # Bookkeeping rows that bookings write: they never change what the catalog reads return.
 _BOOKKEEPING_TABLES = frozenset({"visits", "visit_tokens", "seat_claims"})
 
@@ -37,6 +38,14 @@ def note_change() -> None:
         _current = next(_counter)
 
 
+def generation_read_by(session: Session) -> int:
+    """The generation to remember what ``session`` reads under: the one current when its
+    transaction began (a SQLite transaction reads one snapshot, which may predate a change
+    noted since), or the current one if it has not read anything yet."""
+    found: int = session.info.get(_BEGUN, _current)
+    return found
+
+
 def mark_changed(session: Session) -> None:
     """The session's transaction changes the catalog: note it when it commits."""
     session.info[_FLAG] = True
@@ -45,6 +54,17 @@ def mark_changed(session: Session) -> None:
 def _is_catalog(instance: object) -> bool:
     table = getattr(instance, "__tablename__", None)
     return table is not None and table not in _BOOKKEEPING_TABLES
+
+
+@event.listens_for(Session, "after_begin")
+def _after_begin(session: Session, _: object, __: object) -> None:
+    session.info.setdefault(_BEGUN, _current)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the next transaction reads anew
+        session.info.pop(_BEGUN, None)
 
 
 @event.listens_for(Session, "after_flush")

@@ -49,6 +49,17 @@ class _Fresh(Generic[V]):
             return None
         return value
 
+    def update(self, key: Hashable, value: V) -> None:
+        """Replace a live value, keeping when it was read (so when it expires)."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return
+            expires, generation, _ = found
+            if expires <= self._clock() or generation != changes.generation():
+                return
+            self._entries[key] = (expires, generation, value)
+
     def put(self, key: Hashable, value: V, generation: int) -> None:
         with self._lock:
             self._entries[key] = (self._clock() + self._ttl, generation, value)
@@ -81,7 +92,7 @@ class Directory:
         if known is not None:
             return known
         # Read the generation first: a change committed meanwhile must not be masked.
-        generation = changes.generation()
+        generation = changes.generation_read_by(session)
         tenant = resolve_tenant(session, hostname)
         if tenant is not None:
             self._tenants.put(hostname.lower(), tenant, generation)
@@ -94,7 +105,7 @@ class Directory:
         known = self._keys.get(key)
         if known is not None:
             return known
-        generation = changes.generation()
+        generation = changes.generation_read_by(session)
         principal = authenticate(session, tenant, raw_key, now)
         if principal is not None:
             self._keys.put(key, principal, generation)
@@ -102,6 +113,6 @@ class Directory:
 
     def touched(self, tenant: Tenant, raw_key: str, principal: Principal) -> None:
         """The key's last use was just recorded: no need to record it again this minute."""
-        key = (tenant.site_pk, hash_key(raw_key))
-        if self._keys.get(key) is not None:
-            self._keys.put(key, replace(principal, touch=False), changes.generation())
+        # Within the window of the read that found the key: recording a use is no reason
+        # to trust the key for longer.
+        self._keys.update((tenant.site_pk, hash_key(raw_key)), replace(principal, touch=False))
