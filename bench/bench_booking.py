@@ -250,13 +250,11 @@ def start_server(
     port: int,
     workers: int,
     log_path: Path,
-    experiment: str | None = None,
     threads: int | None = None,
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         **({"INQUICKER_THREADS": str(threads)} if threads else {}),
-        "BENCH_EXPERIMENT": experiment or "",
         "INQUICKER_ENV": "test",
         "INQUICKER_DATABASE_URL": url,
         "INQUICKER_SECRET_KEY": SECRET,
@@ -267,7 +265,7 @@ def start_server(
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/uvicorn"),
-            "bench.bench_booking:experimental_app" if experiment else "inquicker.app:app_from_env",
+            "inquicker.app:app_from_env",
             "--factory",
             "--host",
             "127.0.0.1",
@@ -295,31 +293,6 @@ def start_server(
             time.sleep(0.1)
     server.terminate()
     raise SystemExit(f"server not healthy after 30 s:\n{log_path.read_text()}")
-
-
-# Experiments: the real app with one booking step swapped, to measure a suggested change
-# before anyone makes it in src/. Served by uvicorn as bench.bench_booking:experimental_app.
-EXPERIMENTS = {
-    "confirmation-sequence": "confirmation numbers from a PostgreSQL sequence (nextval) "
-    "instead of UPDATE health_systems ... RETURNING, whose row lock serialises every "
-    "booking of a health system until its commit",
-}
-SEQUENCE = "bench_confirmation_numbers"
-
-
-def experimental_app() -> Any:
-    """uvicorn factory: ``app_from_env`` after applying BENCH_EXPERIMENT."""
-    from inquicker.app import app_from_env
-    from inquicker.booking import visit_service
-
-    if os.environ.get("BENCH_EXPERIMENT") == "confirmation-sequence":
-
-        def from_sequence(session: Session, health_system_pk: int) -> int:
-            number: int = session.execute(text(f"SELECT nextval('{SEQUENCE}')")).scalar_one()
-            return number
-
-        visit_service.next_confirmation_number = from_sequence  # type: ignore[attr-defined]
-    return app_from_env()
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
@@ -586,9 +559,15 @@ def check_database(session: Session, expected: int) -> None:
         .subquery()
     )
     per_cell = session.scalar(select(func.max(counts.c.n)))
+    numbers, highest = session.execute(
+        select(
+            func.count(Visit.confirmation_number.distinct()), func.max(Visit.confirmation_number)
+        )
+    ).one()
     print(
         f"database    {visits} visits, {claims} seat claims of visits, "
-        f"max claims per cell {per_cell} (capacity 1); expected {expected} visits",
+        f"max claims per cell {per_cell} (capacity 1); expected {expected} visits; "
+        f"{numbers} distinct confirmation numbers, highest {highest}",
         flush=True,
     )
 
@@ -617,13 +596,6 @@ def main() -> None:
         default=None,
         help="py-spy the workers during the timed run (cpu: GIL holders; wall: all threads)",
     )
-    parser.add_argument(
-        "--experiment",
-        choices=sorted(EXPERIMENTS),
-        default=None,
-        help="serve the app with one booking step swapped (PostgreSQL only): "
-        + "; ".join(f"{k}: {v}" for k, v in EXPERIMENTS.items()),
-    )
     parser.add_argument("--load-generator", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -634,8 +606,6 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-booking-"))
     url = args.database_url or f"sqlite:///{workdir}/booking.db"
     postgres = url.startswith("postgres")
-    if args.experiment and not postgres:
-        raise SystemExit("--experiment needs a PostgreSQL --database-url")
     if postgres:
         create_postgres_database(url)
     server = None
@@ -656,13 +626,7 @@ def main() -> None:
             f"{args.connections} connections",
             flush=True,
         )
-        if args.experiment:
-            with engine.begin() as conn:
-                conn.execute(text(f"CREATE SEQUENCE {SEQUENCE}"))
-            print(f"experiment: {EXPERIMENTS[args.experiment]}", flush=True)
-        server = start_server(
-            url, args.port, args.workers, workdir / "server.log", args.experiment, args.threads
-        )
+        server = start_server(url, args.port, args.workers, workdir / "server.log", args.threads)
         if args.warmup:
             run_load(args.port, jobs[: args.warmup], args.connections, workdir)
         profilers = (

@@ -1,16 +1,31 @@
-"""Booking queries: the schedule facts the visit rules need, visits and confirmation numbers."""
+"""Booking queries: what the visit rules need, tokens, visits and confirmation numbers."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import REGCLASS
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from inquicker.booking.models import Visit
+from inquicker.booking.models import Visit, VisitToken
 from inquicker.catalog.models import InsurancePlan, Location, Provider
 from inquicker.catalog.schedule_models import Schedule, SchedulePlan
+from inquicker.db.engine import WriteConflictError
 from inquicker.memo import Memo
 from inquicker.tenancy.models import HealthSystem
 from inquicker.tenancy.resolve import Tenant
@@ -32,32 +47,42 @@ class BookingFacts:
     accepted_plan_ids: frozenset[str]
 
 
+# Built once, like the booking path's statements below (loaded per schedule when the memo
+# has expired).
+_FACTS = (
+    select(
+        Schedule.pk,
+        Schedule.slug,
+        Schedule.health_system_pk,
+        Schedule.active,
+        Schedule.age_limit_direction,
+        Schedule.age_limit_threshold,
+        Schedule.visit_settings,
+        HealthSystem.features,
+        HealthSystem.visit_settings.label("hs_settings"),
+    )
+    .join(HealthSystem, HealthSystem.pk == Schedule.health_system_pk)
+    .where(
+        Schedule.slug == bindparam("schedule_id"),
+        Schedule.health_system_pk.in_(bindparam("hs_pks", expanding=True)),
+    )
+)
+_ACCEPTED_PLANS = (
+    select(InsurancePlan.slug)
+    .join(SchedulePlan, SchedulePlan.plan_pk == InsurancePlan.pk)
+    .where(SchedulePlan.schedule_pk == bindparam("schedule_pk"))
+)
+
+
 def booking_facts(
     session: Session, schedule_id: str, hs_pks: tuple[int, ...]
 ) -> BookingFacts | None:
     """The schedule (active or not) of this tenant with its health system's settings."""
-    row = session.execute(
-        select(
-            Schedule.pk,
-            Schedule.slug,
-            Schedule.health_system_pk,
-            Schedule.active,
-            Schedule.age_limit_direction,
-            Schedule.age_limit_threshold,
-            Schedule.visit_settings,
-            HealthSystem.features,
-            HealthSystem.visit_settings.label("hs_settings"),
-        )
-        .join(HealthSystem, HealthSystem.pk == Schedule.health_system_pk)
-        .where(Schedule.slug == schedule_id, Schedule.health_system_pk.in_(hs_pks))
-    ).one_or_none()
+    conn = session.connection()
+    row = conn.execute(_FACTS, {"schedule_id": schedule_id, "hs_pks": list(hs_pks)}).one_or_none()
     if row is None:
         return None
-    plans = session.execute(
-        select(InsurancePlan.slug)
-        .join(SchedulePlan, SchedulePlan.plan_pk == InsurancePlan.pk)
-        .where(SchedulePlan.schedule_pk == row.pk)
-    ).scalars()
+    plans = conn.execute(_ACCEPTED_PLANS, {"schedule_pk": row.pk}).scalars()
     return BookingFacts(
         schedule_pk=row.pk,
         schedule_id=row.slug,
@@ -72,36 +97,194 @@ def booking_facts(
     )
 
 
-def next_confirmation_number(session: Session, health_system_pk: int) -> int:
-    """Unique and increasing per health system: the row lock serialises concurrent bookings
-    only for the rest of their transaction, and a rolled-back booking leaves a gap at most."""
-    return session.execute(
-        update(HealthSystem)
-        .where(HealthSystem.pk == health_system_pk)
-        .values(last_confirmation_number=HealthSystem.last_confirmation_number + 1)
-        .returning(HealthSystem.last_confirmation_number)
-    ).scalar_one()
+log = logging.getLogger("inquicker.booking")
+
+VISITS: Table = Visit.__table__  # type: ignore[assignment]
+TOKENS: Table = VisitToken.__table__  # type: ignore[assignment]
+HEALTH_SYSTEMS: Table = HealthSystem.__table__  # type: ignore[assignment]
+
+# PostgreSQL's answers when a confirmation sequence does not exist yet ("undefined table"),
+# and when another process created it at the same moment.
+UNDEFINED_TABLE = "42P01"
+ALREADY_CREATED = frozenset({"42P07", "23505"})
 
 
-def visit_by_id(session: Session, visit_id: str, hs_pks: tuple[int, ...]) -> Visit | None:
-    return session.scalars(
-        select(Visit).where(Visit.visit_id == visit_id, Visit.health_system_pk.in_(hs_pks))
-    ).one_or_none()
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An issued visit token, as recorded."""
+
+    jti: str
+    site_pk: int
+    schedule_pk: int
+    appointment_at: int  # UTC epoch seconds
+    used_at: int | None
+    visit_pk: int | None
 
 
-def visit_by_idempotency_key(session: Session, site_pk: int, key: str) -> Visit | None:
-    return session.scalars(
-        select(Visit).where(Visit.site_pk == site_pk, Visit.idempotency_key == key)
-    ).one_or_none()
+@dataclass(frozen=True, slots=True)
+class BookedVisit:
+    """What the API shows of a visit (never patient data), and what recognises a retry."""
+
+    pk: int
+    visit_id: str
+    schedule_pk: int
+    appointment_at: int  # UTC epoch seconds
+    appointment_type_pk: int | None
+    confirmation_number: int
+    remote_visit_ids: str
+    fingerprint: str
 
 
-def visit_related_ids(session: Session, visit: Visit) -> dict[str, str]:
-    """API ids of the visit's schedule, location and provider."""
+# The booking path's statements, built once (Core: no ORM unit of work on this hot path).
+_TOKEN = select(
+    TOKENS.c.jti,
+    TOKENS.c.site_pk,
+    TOKENS.c.schedule_pk,
+    TOKENS.c.appointment_at,
+    TOKENS.c.used_at,
+    TOKENS.c.visit_pk,
+).where(TOKENS.c.jti == bindparam("jti"))
+_USE_TOKEN = (
+    update(TOKENS)
+    .where(TOKENS.c.jti == bindparam("token"))
+    .values(used_at=bindparam("when"), visit_pk=bindparam("new_visit_pk"))
+)
+_VISIT = select(
+    VISITS.c.pk,
+    VISITS.c.visit_id,
+    VISITS.c.schedule_pk,
+    VISITS.c.appointment_at,
+    VISITS.c.appointment_type_pk,
+    VISITS.c.confirmation_number,
+    VISITS.c.remote_visit_ids,
+    VISITS.c.fingerprint,
+)
+_VISIT_BY_PK = _VISIT.where(VISITS.c.pk == bindparam("pk"))
+_VISIT_BY_ID = _VISIT.where(
+    VISITS.c.visit_id == bindparam("visit_id"),
+    VISITS.c.health_system_pk.in_(bindparam("hs_pks", expanding=True)),
+)
+_VISIT_BY_KEY = _VISIT.where(
+    VISITS.c.site_pk == bindparam("site_pk"), VISITS.c.idempotency_key == bindparam("key")
+)
+# SQLite: the number comes from the counter row. PostgreSQL: from the health system's
+# sequence, inside the insert (one round trip).
+_INSERT_VISIT = insert(VISITS).returning(VISITS.c.pk)
+_INSERT_NUMBERED_VISIT = (
+    insert(VISITS)
+    .values(confirmation_number=func.nextval(cast(bindparam("sequence"), REGCLASS)))
+    .returning(VISITS.c.pk, VISITS.c.confirmation_number)
+)
+_COUNTER = (
+    update(HEALTH_SYSTEMS)
+    .where(HEALTH_SYSTEMS.c.pk == bindparam("hs_pk"))
+    .values(last_confirmation_number=HEALTH_SYSTEMS.c.last_confirmation_number + 1)
+    .returning(HEALTH_SYSTEMS.c.last_confirmation_number)
+)
+_LAST_NUMBER = select(
+    func.greatest(
+        select(HEALTH_SYSTEMS.c.last_confirmation_number)
+        .where(HEALTH_SYSTEMS.c.pk == bindparam("hs_pk"))
+        .scalar_subquery(),
+        select(func.coalesce(func.max(VISITS.c.confirmation_number), 0))
+        .where(VISITS.c.health_system_pk == bindparam("hs_pk"))
+        .scalar_subquery(),
+    )
+)
+
+
+def token_by_jti(conn: Connection, jti: str) -> TokenRecord | None:
+    row = conn.execute(_TOKEN, {"jti": jti}).first()
+    return TokenRecord(*row) if row is not None else None
+
+
+def use_token(conn: Connection, jti: str, when: int, visit_pk: int) -> None:
+    """Mark the token used by the visit (the caller holds the token row's lock)."""
+    conn.execute(_USE_TOKEN, {"token": jti, "when": when, "new_visit_pk": visit_pk})
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    state: str | None = getattr(exc.orig, "sqlstate", None)
+    return state
+
+
+def insert_visit(
+    conn: Connection, health_system_pk: int, values: dict[str, Any]
+) -> tuple[int, int]:
+    """Insert the visit with the health system's next confirmation number: (pk, number).
+
+    Numbers are unique and increasing per health system; a rolled-back booking leaves a gap
+    at most. PostgreSQL: a per-health-system sequence, whose nextval never waits for other
+    transactions (a counter row would serialise every booking of the health system until
+    its commit), created on first use. SQLite: the health system's counter row (writers are
+    serialised by BEGIN IMMEDIATE there anyway).
+    """
+    try:
+        if conn.dialect.name != "postgresql":
+            number: int = conn.execute(_COUNTER, {"hs_pk": health_system_pk}).scalar_one()
+            pk: int = conn.execute(
+                _INSERT_VISIT, {**values, "confirmation_number": number}
+            ).scalar_one()
+            return pk, number
+        sequence = confirmation_sequence(health_system_pk)
+        pk, number = conn.execute(_INSERT_NUMBERED_VISIT, {**values, "sequence": sequence}).one()
+        return pk, number
+    except IntegrityError as exc:  # the same token or Idempotency-Key, concurrently
+        raise WriteConflictError("visit inserted concurrently") from exc
+    except DBAPIError as exc:
+        if _sqlstate(exc) != UNDEFINED_TABLE:
+            raise
+        create_confirmation_sequence(conn.engine, health_system_pk)
+        # This transaction is aborted by the error: the whole request runs again.
+        raise WriteConflictError("confirmation number sequence created") from exc
+
+
+def confirmation_sequence(health_system_pk: int) -> str:
+    """The PostgreSQL sequence that numbers a health system's visits."""
+    return f"confirmation_numbers_{int(health_system_pk)}"
+
+
+def create_confirmation_sequence(engine: Engine, health_system_pk: int) -> None:
+    """Create the health system's sequence, continuing after every number already given.
+
+    Runs in its own autocommit connection (the request's transaction is aborted). Numbers
+    given before the sequence existed came from ``health_systems.last_confirmation_number``
+    (SQLite-era data, older releases) or are on visits: it starts after all of them.
+    """
+    name = confirmation_sequence(health_system_pk)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        last = conn.execute(_LAST_NUMBER, {"hs_pk": health_system_pk}).scalar_one()
+        try:
+            # DDL takes no bind parameters: both values are integers.
+            conn.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} START WITH {int(last) + 1}"))
+        except DBAPIError as exc:  # two creators at once: one wins, which is all it takes
+            if _sqlstate(exc) not in ALREADY_CREATED:
+                raise
+    log.info("created the confirmation number sequence %s", name)
+
+
+def visit_by_pk(conn: Connection, pk: int) -> BookedVisit | None:
+    row = conn.execute(_VISIT_BY_PK, {"pk": pk}).first()
+    return BookedVisit(*row) if row is not None else None
+
+
+def visit_by_id(conn: Connection, visit_id: str, hs_pks: tuple[int, ...]) -> BookedVisit | None:
+    row = conn.execute(_VISIT_BY_ID, {"visit_id": visit_id, "hs_pks": list(hs_pks)}).first()
+    return BookedVisit(*row) if row is not None else None
+
+
+def visit_by_idempotency_key(conn: Connection, site_pk: int, key: str) -> BookedVisit | None:
+    row = conn.execute(_VISIT_BY_KEY, {"site_pk": site_pk, "key": key}).first()
+    return BookedVisit(*row) if row is not None else None
+
+
+def visit_related_ids(session: Session, schedule_pk: int) -> dict[str, str]:
+    """API ids of a visit's schedule, location and provider."""
     row = session.execute(
         select(Schedule.slug, Location.slug.label("location"), Provider.slug.label("provider"))
         .join(Location, Location.pk == Schedule.location_pk)
         .join(Provider, Provider.pk == Schedule.provider_pk)
-        .where(Schedule.pk == visit.schedule_pk)
+        .where(Schedule.pk == schedule_pk)
     ).one()
     return {"schedule": row.slug, "location": row.location, "provider": row.provider}
 

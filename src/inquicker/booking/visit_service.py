@@ -12,18 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from inquicker.availability.engine import covered_cells
 from inquicker.availability.repository import BookableSchedule, cached_schedules
 from inquicker.booking import phi, seats
 from inquicker.booking.builtin_rules import RuleContext, builtin_violations
-from inquicker.booking.models import Visit, VisitToken
 from inquicker.booking.repository import (
+    BookedVisit,
     BookingFacts,
+    TokenRecord,
     cached_booking_facts,
-    next_confirmation_number,
+    insert_visit,
+    token_by_jti,
+    use_token,
 )
 from inquicker.booking.rules import Violation, check, effective_settings
 from inquicker.booking.tokens import TokenClaims, refuse
@@ -37,7 +39,7 @@ from inquicker.tenancy.resolve import Tenant
 
 @dataclass(frozen=True)
 class NewVisit:
-    visit: Visit
+    visit: BookedVisit
     schedule: BookableSchedule
 
 
@@ -55,9 +57,9 @@ def slot_unavailable(detail: str = "That time is no longer available.") -> ApiEr
     )
 
 
-def token_record(session: Session, claims: TokenClaims, site_pk: int) -> VisitToken:
+def token_record(session: Session, claims: TokenClaims, site_pk: int) -> TokenRecord:
     """The issued token behind valid claims; 401 if this site never issued it."""
-    record = session.get(VisitToken, claims.jti)
+    record = token_by_jti(session.connection(), claims.jti)
     if record is None or record.site_pk != site_pk:
         raise refuse("The visit token was not issued by this site.", "unknown-token")
     return record
@@ -72,7 +74,7 @@ def _attribute_errors(violations: list[Violation]) -> list[ErrorObject]:
     ]
 
 
-def _match_token(visit: VisitInput, claims: TokenClaims, record: VisitToken) -> list[ErrorObject]:
+def _match_token(visit: VisitInput, claims: TokenClaims, record: TokenRecord) -> list[ErrorObject]:
     errors = []
     if visit.schedule_id is not None and visit.schedule_id != claims.schedule_id:
         errors.append(
@@ -131,7 +133,7 @@ def create_visit(
     session: Session,
     *,
     claims: TokenClaims,
-    record: VisitToken,
+    record: TokenRecord,
     visit: VisitInput,
     tenant: Tenant,
     memo: Memo,
@@ -158,39 +160,45 @@ def create_visit(
     if cells is None:
         raise slot_unavailable("That appointment type does not fit at this time.")
     epoch = int(now.timestamp())
-    # Seats first: a request that loses the race fails here, before it queues for the
-    # health system's confirmation counter, whose row lock is then held only briefly.
-    seats.lock_schedule(session, schedule.pk)
-    session.refresh(record)
-    if record.used_at is not None:  # the same token won meanwhile: answer as a retry does
+    conn = session.connection()
+    # Bookers of this schedule queue here; the token's used_at is re-read under its lock.
+    # Used meanwhile by the same token (or gone): run again, to answer as a retry does.
+    lock = seats.lock_for_booking(conn, schedule.pk, record.jti)
+    if lock is None or lock.used_at is not None:
         raise WriteConflictError("token used concurrently")
-    held = seats.convert_hold(session, record.jti, schedule.pk, cells, epoch)
+    # The visit first: its confirmation number does not queue, and the claims can name it.
+    visit_id = secrets.token_hex(16)
+    type_pk = offered.pk if offered else None
+    pk, number = insert_visit(
+        conn,
+        facts.health_system_pk,
+        {
+            "visit_id": visit_id,
+            "health_system_pk": facts.health_system_pk,
+            "site_pk": tenant.site_pk,
+            "schedule_pk": schedule.pk,
+            "appointment_at": record.appointment_at,
+            "appointment_type_pk": type_pk,
+            "token_jti": record.jti,
+            "idempotency_key": idempotency_key,
+            "fingerprint": fingerprint,
+            "patient_data": phi.seal(visit.attributes, phi_key),
+            "remote_visit_ids": "",
+            "created_at": now,
+        },
+    )
+    held: list[int] = []
+    if lock.held:
+        held = seats.convert_hold(
+            conn, record.jti, schedule.pk, cells, epoch, visit_pk=pk, held=lock.held
+        )
     missing = [c for c in cells if c not in held]
-    if not seats.claim(
-        session, schedule.pk, missing, schedule.rules.capacity, epoch, hold_jti=record.jti
+    if missing and not seats.claim(
+        conn, schedule.pk, missing, schedule.rules.capacity, epoch, visit_pk=pk
     ):
         raise slot_unavailable()
-    new = Visit(
-        visit_id=secrets.token_hex(16),
-        health_system_pk=facts.health_system_pk,
-        site_pk=tenant.site_pk,
-        schedule_pk=schedule.pk,
-        appointment_at=record.appointment_at,
-        appointment_type_pk=offered.pk if offered else None,
-        confirmation_number=next_confirmation_number(session, facts.health_system_pk),
-        token_jti=record.jti,
-        idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
-        patient_data=phi.seal(visit.attributes, phi_key),
-        remote_visit_ids="",
-        created_at=now,
+    use_token(conn, record.jti, epoch, pk)
+    booked = BookedVisit(
+        pk, visit_id, schedule.pk, record.appointment_at, type_pk, number, "", fingerprint
     )
-    session.add(new)
-    try:
-        session.flush()
-    except IntegrityError as exc:  # the same token or Idempotency-Key, concurrently
-        raise WriteConflictError("visit inserted concurrently") from exc
-    seats.attach_visit(session, record.jti, new.pk)
-    record.used_at = epoch
-    record.visit_pk = new.pk
-    return NewVisit(new, schedule)
+    return NewVisit(booked, schedule)

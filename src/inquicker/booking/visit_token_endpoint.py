@@ -150,8 +150,10 @@ def issue_token(ctx: RequestContext, req: ApiRequest) -> Response:
     ctx.session.flush()
     if hold_minutes > 0:
         cells = covered_cells(schedule.rules, start, duration) or []
+        conn = ctx.session.connection()
+        seats.lock_schedule(conn, schedule.pk)
         held = seats.claim(
-            ctx.session,
+            conn,
             schedule.pk,
             cells,
             schedule.rules.capacity,

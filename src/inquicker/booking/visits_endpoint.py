@@ -7,6 +7,7 @@ Visits cannot be listed or read back: patient data never leaves the server. A vi
 from __future__ import annotations
 
 import hmac
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -15,8 +16,13 @@ from starlette.responses import Response
 from inquicker.availability.engine import format_times
 from inquicker.availability.repository import BookableSchedule
 from inquicker.booking import phi
-from inquicker.booking.models import Visit
-from inquicker.booking.repository import visit_by_id, visit_by_idempotency_key, visit_related_ids
+from inquicker.booking.repository import (
+    BookedVisit,
+    visit_by_id,
+    visit_by_idempotency_key,
+    visit_by_pk,
+    visit_related_ids,
+)
 from inquicker.booking.tokens import bearer_token, refuse, verify
 from inquicker.booking.visit_input import fingerprint, parse_visit_body
 from inquicker.booking.visit_service import create_visit, token_record
@@ -33,8 +39,14 @@ RELATED = {"schedule": "schedules", "location": "locations", "provider": "provid
 MAX_BODY_BYTES = 64 * 1024
 
 
+@lru_cache(maxsize=4)
+def _phi_key(encoded: str) -> bytes:
+    """The decoded key, once per process (settings do not change while it runs)."""
+    return phi.decode_key(encoded)
+
+
 def _visit_document(
-    ctx: RequestContext, visit: Visit, booked: BookableSchedule | None = None
+    ctx: RequestContext, visit: BookedVisit, booked: BookableSchedule | None = None
 ) -> dict[str, Any]:
     """The visits resource: booking facts only, never patient data.
 
@@ -121,13 +133,13 @@ def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
     body = _decode_body(req.body)
     print_ = fingerprint(body)
     if record.used_at is not None:
-        used = ctx.session.get(Visit, record.visit_pk) if record.visit_pk else None
+        used = visit_by_pk(ctx.session.connection(), record.visit_pk) if record.visit_pk else None
         if used is not None and hmac.compare_digest(used.fingerprint, print_):
             return document_response(_visit_document(ctx, used), 200)
         raise refuse("The visit token has already been used.", "token-used")
     key = req.headers.get("idempotency-key", "").strip()[:255] or None
     if key is not None:
-        earlier = visit_by_idempotency_key(ctx.session, ctx.tenant.site_pk, key)
+        earlier = visit_by_idempotency_key(ctx.session.connection(), ctx.tenant.site_pk, key)
         if earlier is not None:
             if hmac.compare_digest(earlier.fingerprint, print_):
                 return document_response(_visit_document(ctx, earlier), 200)
@@ -161,7 +173,7 @@ def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
         now=ctx.now,
         fingerprint=print_,
         idempotency_key=key,
-        phi_key=phi.decode_key(ctx.settings.phi_key) if ctx.settings.phi_key else None,
+        phi_key=_phi_key(ctx.settings.phi_key) if ctx.settings.phi_key else None,
         problems=[
             ErrorObject(p.status, p.code, "Invalid attribute", p.message, pointer=p.pointer)
             for p in problems
@@ -182,10 +194,10 @@ def make_endpoint(registry: Registry) -> Endpoint:
         name = seg[3] if len(seg) == 4 and seg[2] == "relationships" else seg[2]
         if name not in RELATED or (len(seg) == 4 and seg[2] != "relationships"):
             raise not_found("No such route.")
-        visit = visit_by_id(ctx.session, seg[1], ctx.tenant.health_system_pks)
+        visit = visit_by_id(ctx.session.connection(), seg[1], ctx.tenant.health_system_pks)
         if visit is None:
             raise not_found(f"No visit with id '{seg[1]}'.")
-        target_id = visit_related_ids(ctx.session, visit)[name]
+        target_id = visit_related_ids(ctx.session, visit.schedule_pk)[name]
         target = registry[RELATED[name]]
         if len(seg) == 4:
             return {
