@@ -45,7 +45,7 @@ from inquicker.memo import Memo
 from inquicker.settings import Settings
 from inquicker.tenancy import changes
 from inquicker.tenancy.directory import Directory
-from inquicker.tenancy.resolve import Principal, Tenant, touch_key
+from inquicker.tenancy.resolve import Principal, touch_key
 
 log = logging.getLogger("inquicker.api")
 
@@ -223,25 +223,27 @@ class Api:
             )
             if endpoint.scope is not None:
                 req = _with_principal(req, authorize(ctx, req, endpoint.scope))
-            result = endpoint.handler(ctx, req)
+            cacheable = endpoint.cacheable and req.method in READ_METHODS
+            key = cache_key(tenant, base, req.url, req.params) if cacheable else None
+            # Checked here too: when the tenant/key memo lapses (every second), concurrent
+            # requests for a cached document must not all render it again.
+            hit = self.documents.get(key) if key is not None else None
+            result = (
+                endpoint.handler(ctx, req)
+                if hit is None
+                else document_response_bytes(hit.body, ETag=hit.etag)
+            )
         if req.principal is not None and req.principal.touch:
             self._touch(req.principal.key_pk, now)
             raw = api_key_of(req)
             if raw is not None:
                 self.directory.touched(tenant, raw, req.principal)
         response = result if isinstance(result, Response) else document_response(result)
-        if endpoint.cacheable and req.method in READ_METHODS and response.status_code == 200:
-            self._remember(tenant, base, req, response, generation)
+        if key is not None and hit is None and response.status_code == 200:
+            body = bytes(response.body)
+            response.headers["ETag"] = tag = etag_of(body)
+            self.documents.put(key, body, tag, generation)
         return response
-
-    def _remember(
-        self, tenant: Tenant, base: str, req: ApiRequest, response: Response, generation: int
-    ) -> None:
-        body = bytes(response.body)
-        tag = etag_of(body)
-        response.headers["ETag"] = tag
-        key = cache_key(tenant, base, req.url, req.params)
-        self.documents.put(key, body, tag, generation)
 
     def _touch(self, key_pk: int, now: datetime) -> None:
         """Best effort: a busy database must not fail the request that was already served."""
