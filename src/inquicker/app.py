@@ -25,6 +25,7 @@ from inquicker.db.migrate import schema_head
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.jsonapi.routes import Api, error_response, internal_error_response
 from inquicker.logs import RequestMiddleware, configure_logging
+from inquicker.malloc import tune_for_threads
 from inquicker.settings import Settings, get_settings
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -135,4 +136,5 @@ def app_from_env() -> Starlette:
     """Factory for uvicorn (--factory): settings and logging from the environment."""
     settings = get_settings()
     configure_logging(settings.log_level)
+    tune_for_threads()
     return create_app(settings)
