@@ -26,10 +26,12 @@ from inquicker.jsonapi.response_cache import (
     cache_key,
 )
 from inquicker.tenancy import changes, directory
-from inquicker.tenancy.directory import FRESH_SECONDS, Directory
+from inquicker.tenancy.directory import FRESH_SECONDS, REFRESH_SHARE, Directory
 from inquicker.tenancy.keys import hash_key
 from inquicker.tenancy.resolve import Principal, Tenant
 
+# The last moment at which every caller is still served from memory (no early refresh).
+SERVED = FRESH_SECONDS * (1 - REFRESH_SHARE) - 0.001
 TENANT = Tenant(site_pk=1, hostname="alpha.example.com", health_system_pks=(7,), data_versions=(3,))
 BASE = "http://testserver/api/v3/alpha.example.com"
 
@@ -307,13 +309,14 @@ def test_a_tenant_is_fresh_for_just_under_the_window(db: FakeDatabase, clock: Fa
     assert dirs.known_tenant(TENANT.hostname) is None  # nothing read yet
     assert dirs.tenant(SESSION, TENANT.hostname) == TENANT
     assert db.tenant_reads == 1
-    clock.now += FRESH_SECONDS - 0.001
+    read_at = clock.now
+    clock.now += SERVED
     assert dirs.known_tenant(TENANT.hostname) == TENANT
     assert dirs.known_tenant("ALPHA.Example.COM") == TENANT  # hostnames ignore case
     assert dirs.tenant(SESSION, TENANT.hostname) == TENANT
     assert db.tenant_reads == 1
     # At the window's end: read again, and the new data version is seen.
-    clock.now += 0.001
+    clock.now = read_at + FRESH_SECONDS
     assert dirs.known_tenant(TENANT.hostname) is None
     newer = Tenant(1, TENANT.hostname, (7,), (4,))
     db.tenants[TENANT.hostname] = newer
@@ -338,14 +341,15 @@ def test_a_key_is_fresh_for_just_under_the_window(db: FakeDatabase, clock: FakeC
     expected = db.keys[(1, hash_key("good"))]
     assert dirs.known_principal(TENANT, "good") is None
     assert dirs.principal(SESSION, TENANT, "good", NOW) == expected
-    clock.now += FRESH_SECONDS - 0.001
+    read_at = clock.now
+    clock.now += SERVED
     assert dirs.known_principal(TENANT, "good") == expected
     assert dirs.known_principal(TENANT, " good ") == expected  # hashed as presented, stripped
     assert dirs.principal(SESSION, TENANT, "good", NOW) == expected
     assert db.key_reads == 1
     # Revoked meanwhile elsewhere: seen once the window has passed.
     del db.keys[(1, hash_key("good"))]
-    clock.now += 0.001
+    clock.now = read_at + FRESH_SECONDS
     assert dirs.known_principal(TENANT, "good") is None
     assert dirs.principal(SESSION, TENANT, "good", NOW) is None
     assert db.key_reads == 2
@@ -457,9 +461,29 @@ def test_recording_a_use_does_not_extend_the_window(db: FakeDatabase, clock: Fak
     dirs = Directory(clock=clock)
     principal = dirs.principal(SESSION, TENANT, "good", NOW)
     assert principal is not None
-    clock.now += FRESH_SECONDS * 0.9  # a slow request records the use near the window's end
+    read_at = clock.now
+    clock.now += SERVED  # a slow request records the use late in the window
     dirs.touched(TENANT, "good", principal)
     known = dirs.known_principal(TENANT, "good")
     assert known is not None and not known.touch
-    clock.now += FRESH_SECONDS * 0.1
+    clock.now = read_at + FRESH_SECONDS
     assert dirs.known_principal(TENANT, "good") is None
+
+
+def test_near_the_window_end_one_caller_refreshes_and_the_others_keep_the_value(
+    db: FakeDatabase, clock: FakeClock
+) -> None:
+    """Under load, one request per entry reads the database again before it expires,
+    instead of every request in flight at the moment of expiry."""
+    dirs = Directory(clock=clock)
+    assert dirs.tenant(SESSION, TENANT.hostname) == TENANT
+    read_at = clock.now
+    clock.now = read_at + FRESH_SECONDS * (1 - REFRESH_SHARE) + 0.001
+    assert dirs.known_tenant(TENANT.hostname) is None  # this caller is sent to the database
+    assert [dirs.known_tenant(TENANT.hostname) for _ in range(3)] == [TENANT] * 3
+    newer = Tenant(1, TENANT.hostname, (7,), (4,))
+    db.tenants[TENANT.hostname] = newer
+    assert dirs.tenant(SESSION, TENANT.hostname) == newer  # the refresh
+    assert db.tenant_reads == 2
+    clock.now = read_at + FRESH_SECONDS + 0.5  # the old entry's end: the new one lives on
+    assert dirs.known_tenant(TENANT.hostname) == newer

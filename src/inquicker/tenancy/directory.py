@@ -24,6 +24,8 @@ from inquicker.tenancy.keys import hash_key
 from inquicker.tenancy.resolve import Principal, Tenant, authenticate, resolve_tenant
 
 FRESH_SECONDS = 1.0
+# The share of an entry's life at its end in which one caller is sent to read it again.
+REFRESH_SHARE = 0.2
 # Far more than the sites and live keys of any deployment; bounds a flood of bad hostnames.
 MAX_ENTRIES = 10_000
 
@@ -31,23 +33,39 @@ V = TypeVar("V")
 
 
 class _Fresh(Generic[V]):
-    """Values read at most ``ttl`` seconds ago, in this generation; oldest out first."""
+    """Values read at most ``ttl`` seconds ago, in this generation; oldest out first.
+
+    In the last ``REFRESH_SHARE`` of an entry's life, the first caller is told to read it
+    again (``get`` answers None to that caller only) while every other caller keeps the
+    live value: under load one request per entry and second reads the database, instead of
+    every request in flight at the moment the entry would have expired.
+    """
 
     def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
-        self._entries: OrderedDict[Hashable, tuple[float, int, V]] = OrderedDict()
+        # key -> (expires, generation, value, a caller was sent to refresh it)
+        self._entries: OrderedDict[Hashable, tuple[float, int, V, bool]] = OrderedDict()
         self._lock = threading.Lock()
         self._ttl = ttl
         self._clock = clock
 
-    def get(self, key: Hashable) -> V | None:
+    def get(self, key: Hashable, *, reading: bool = False) -> V | None:
+        """The live value, or None: then the caller reads it from the database.
+
+        ``reading``: the caller can read the database now, so it refreshes an entry that is
+        near its end (a thread's request; the event loop's fast path passes False).
+        """
+        now = self._clock()
         with self._lock:
             found = self._entries.get(key)
-        if found is None:
-            return None
-        expires, generation, value = found
-        if expires <= self._clock() or generation != changes.generation():
-            return None
-        return value
+            if found is None:
+                return None
+            expires, generation, value, sent = found
+            if expires <= now or generation != changes.generation():
+                return None
+            if expires - now < self._ttl * REFRESH_SHARE and (reading or not sent):
+                self._entries[key] = (expires, generation, value, True)
+                return None
+            return value
 
     def update(self, key: Hashable, value: V) -> None:
         """Replace a live value, keeping when it was read (so when it expires)."""
@@ -55,14 +73,14 @@ class _Fresh(Generic[V]):
             found = self._entries.get(key)
             if found is None:
                 return
-            expires, generation, _ = found
+            expires, generation, _, sent = found
             if expires <= self._clock() or generation != changes.generation():
                 return
-            self._entries[key] = (expires, generation, value)
+            self._entries[key] = (expires, generation, value, sent)
 
     def put(self, key: Hashable, value: V, generation: int) -> None:
         with self._lock:
-            self._entries[key] = (self._clock() + self._ttl, generation, value)
+            self._entries[key] = (self._clock() + self._ttl, generation, value, False)
             self._entries.move_to_end(key)
             while len(self._entries) > MAX_ENTRIES:
                 self._entries.popitem(last=False)
@@ -88,7 +106,7 @@ class Directory:
     # Lookups that read the database when the memo is missing or stale.
 
     def tenant(self, session: Session, hostname: str) -> Tenant | None:
-        known = self.known_tenant(hostname)
+        known = self._tenants.get(hostname.lower(), reading=True)
         if known is not None:
             return known
         # Read the generation first: a change committed meanwhile must not be masked.
@@ -102,7 +120,7 @@ class Directory:
         self, session: Session, tenant: Tenant, raw_key: str, now: datetime
     ) -> Principal | None:
         key = (tenant.site_pk, hash_key(raw_key))
-        known = self._keys.get(key)
+        known = self._keys.get(key, reading=True)
         if known is not None:
             return known
         generation = changes.generation_read_by(session)
