@@ -620,3 +620,34 @@ def test_when_the_directory_lapses_a_cached_document_is_not_rendered_again(
     tables = [s.split("FROM ", 1)[1].split()[0] for s in statements if "FROM " in s]
     assert tables == ["sites", "api_keys"]  # the site and the key; no location is read
     assert cached(client, engine, "/locations", keys.alpha_read).content == first.content
+
+
+def test_a_cached_answer_has_the_headers_of_a_rendered_one(
+    client: ApiClient, engine: Engine, keys: Keys
+) -> None:
+    """Cached reads are answered before Starlette's routing (jsonapi.routes.CachedReads):
+    request id, CORS, content type and caching headers must still be those of the full
+    path."""
+    origin = {"Origin": "https://partner.example"}
+    rendered = warm(client, "/locations", keys.alpha_read)
+    assert rendered.headers["etag"]
+    hit = cached(client, engine, "/locations", keys.alpha_read, **origin)
+    assert hit.content == rendered.content
+    for name in ("content-type", "content-length", "etag", "cache-control"):
+        assert hit.headers[name] == rendered.headers[name], name
+    assert hit.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in hit.headers["access-control-expose-headers"]
+    assert len(hit.headers["x-request-id"]) == 32
+    mine = cached(client, engine, "/locations", keys.alpha_read, **{"X-Request-Id": "trace-7"})
+    assert mine.headers["x-request-id"] == "trace-7"
+    not_modified = cached(
+        client, engine, "/locations", keys.alpha_read, **{"If-None-Match": rendered.headers["etag"]}
+    )
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified.headers["etag"] == rendered.headers["etag"]
+    assert not_modified.headers["cache-control"] == CATALOG_CACHE
+    # Refusals are the app's, with their own headers, even for a cached URL.
+    refused = get(client, "/locations", keys.alpha_read, Accept="application/vnd.api+json; x=1")
+    assert refused.status_code == 406
+    assert refused.headers["cache-control"] == "no-store"

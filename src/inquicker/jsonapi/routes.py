@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from sqlalchemy.exc import OperationalError
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from inquicker.db.engine import WriteConflictError, immediate_writes
 from inquicker.jsonapi.context import RequestContext
@@ -50,6 +52,7 @@ from inquicker.tenancy.resolve import Principal, touch_key
 log = logging.getLogger("inquicker.api")
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+MEDIA_TYPE_BYTES = MEDIA_TYPE.encode("latin-1")
 # The catalog changes only on imports; responses carry the caller's key in page links.
 CATALOG_CACHE = "private, max-age=60"
 # A write that lost a race is retried this many times in all before giving up.
@@ -118,10 +121,26 @@ class Api:
         self.documents = ResponseCache(self.settings.response_cache_bytes)
 
     async def handle(self, request: Request) -> Response:
-        scope = request.scope
-        method: str = scope["method"]
         hostname = request.path_params["hostname"]
-        segments = tuple(s for s in request.path_params.get("rest", "").split("/") if s)
+        endpoint, api_request, base = self.parse(
+            request.scope, hostname, request.path_params.get("rest", "")
+        )
+        if api_request.method not in READ_METHODS:
+            api_request = replace(api_request, body=await request.body())
+        hit = self.cached(endpoint, hostname, base, api_request)
+        if hit is not None:  # on the event loop: no thread, no database
+            response = document_response_bytes(hit.body, ETag=hit.etag)
+        else:
+            response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
+        return conditional(
+            api_request.method, api_request.headers, response, endpoint.cache_control
+        )
+
+    def parse(self, scope: Scope, hostname: str, rest: str) -> tuple[Endpoint, ApiRequest, str]:
+        """Route, method and negotiation checks (ApiError), then the request as handlers see
+        it (without its body) and the base of its links."""
+        method: str = scope["method"]
+        segments = tuple(s for s in rest.split("/") if s)
         if "\x00" in hostname or any("\x00" in s for s in segments):
             raise not_found("No such route.")  # PostgreSQL text cannot hold NUL bytes
         endpoint = self._route(segments)
@@ -131,28 +150,16 @@ class Api:
         # ASGI header names are lower-case already; read them once (repeated names: last wins).
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         check_accept(headers.get("accept"))
-        params = list(request.query_params.multi_items())
+        # As Starlette's request.query_params reads them.
+        params = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         _refuse_nul(params)
-        body = await request.body() if method not in READ_METHODS else b""
         origin = self._origin(scope, headers)
         path: str = scope["path"]
-        api_request = ApiRequest(
-            method=method,
-            segments=segments,
-            params=params,
-            headers=headers,
-            body=body,
-            url=origin + path.rstrip("/"),
-        )
+        api_request = ApiRequest(method, segments, params, headers, b"", origin + path.rstrip("/"))
         base = f"{origin}{'/api/v3' if path.startswith('/api/') else '/v3'}/{hostname}"
-        hit = self._cached(endpoint, hostname, base, api_request)
-        if hit is not None:  # on the event loop: no thread, no database
-            response = document_response_bytes(hit.body, ETag=hit.etag)
-        else:
-            response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
-        return conditional(method, headers, response, endpoint.cache_control)
+        return endpoint, api_request, base
 
-    def _cached(
+    def cached(
         self, endpoint: Endpoint, hostname: str, base: str, req: ApiRequest
     ) -> CachedDocument | None:
         """The cached document, if this request may have it without asking the database."""
@@ -340,14 +347,19 @@ def conditional(
         return response
     tag = response.headers.get("etag") or etag_of(bytes(response.body))
     control = response.headers.get("cache-control") or cache_control
-    wanted = headers.get("if-none-match", "")
-    if wanted and (
-        wanted.strip() == "*" or tag in {t.strip().removeprefix("W/") for t in wanted.split(",")}
-    ):
+    if not_modified(tag, headers.get("if-none-match")):
         return Response(status_code=304, headers={"ETag": tag, "Cache-Control": control})
     response.headers["ETag"] = tag
     response.headers["Cache-Control"] = control
     return response
+
+
+def not_modified(tag: str, if_none_match: str | None) -> bool:
+    """The client's If-None-Match names this representation (weak tags compare equal)."""
+    if not if_none_match:
+        return False
+    wanted = if_none_match.strip()
+    return wanted == "*" or tag in {t.strip().removeprefix("W/") for t in wanted.split(",")}
 
 
 def etag_of(body: bytes) -> str:
@@ -380,3 +392,53 @@ def internal_error_response() -> Response:
         meta={"error-id": error_id},
     )
     return document_response({"errors": [err.render()]}, 500)
+
+
+# The API routes of create_app: /api/v3/{hostname}[/{rest}] and /v3/{hostname}[/{rest}].
+API_PATH = re.compile(r"/(?:api/)?v3/([^/]+)(?:/(.*))?")
+
+
+class CachedReads:
+    """Answers a cached catalog read before Starlette's routing, request and response objects.
+
+    Innermost of the middleware, so request ids, the access log and CORS apply as to any
+    response; the checks and the answer are ``Api``'s own (``parse``, ``cached``,
+    ``not_modified``), so the bytes and headers are those of the full path. Anything else,
+    including every request the checks refuse, goes on to the app.
+    """
+
+    def __init__(self, app: ASGIApp, api: Api) -> None:
+        self.app = app
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in READ_METHODS:
+            match = API_PATH.fullmatch(scope["path"])
+            if match is not None:
+                try:
+                    endpoint, req, base = self.api.parse(scope, match[1], match[2] or "")
+                except ApiError:
+                    pass  # the app answers with the error
+                else:
+                    hit = self.api.cached(endpoint, match[1], base, req)
+                    if hit is not None:
+                        await _send_cached(send, hit, req, endpoint.cache_control)
+                        return
+        await self.app(scope, receive, send)
+
+
+async def _send_cached(send: Send, hit: CachedDocument, req: ApiRequest, control: str) -> None:
+    tag = hit.etag.encode("latin-1")
+    if not_modified(hit.etag, req.headers.get("if-none-match")):
+        status, body = 304, b""
+        headers = [(b"etag", tag), (b"cache-control", control.encode("latin-1"))]
+    else:
+        status, body = 200, hit.body
+        headers = [
+            (b"etag", tag),
+            (b"content-length", str(len(body)).encode("latin-1")),
+            (b"content-type", MEDIA_TYPE_BYTES),
+            (b"cache-control", control.encode("latin-1")),
+        ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
