@@ -23,7 +23,7 @@ from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
 from inquicker.db.migrate import schema_head
 from inquicker.jsonapi.errors import ApiError, ErrorObject
-from inquicker.jsonapi.routes import Api, error_response, internal_error_response
+from inquicker.jsonapi.routes import Api, CachedReads, error_response, internal_error_response
 from inquicker.logs import RequestMiddleware, configure_logging
 from inquicker.malloc import tune_for_threads
 from inquicker.settings import Settings, get_settings
@@ -121,6 +121,8 @@ def create_app(
             ),
             # Inside CORS, so that a 500 carries the CORS headers a browser needs to read it.
             Middleware(RequestMiddleware, respond=internal_error_response, log=settings.access_log),
+            # Innermost: a cached catalog read is answered before Starlette's routing.
+            Middleware(CachedReads, api=api),
         ],
         exception_handlers={
             ApiError: on_api_error,
