@@ -40,12 +40,14 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.harness import create_postgres_database, drop_postgres_database  # noqa: E402
 from inquicker.availability.engine import format_times  # noqa: E402
 from inquicker.availability.models import SeatClaim  # noqa: E402
 from inquicker.booking.models import Visit, VisitToken  # noqa: E402
@@ -227,22 +229,6 @@ def mint_tokens(
 
 
 # --- databases and servers -------------------------------------------------------------------
-
-
-def create_postgres_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
-def drop_postgres_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def start_server(

@@ -19,14 +19,13 @@ Data: the Winter Health demo (tests/booking_http/world.py) with the clock at its
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from inquicker.app import create_app
@@ -35,6 +34,7 @@ from inquicker.settings import Settings
 from tests.booking_http.helpers import visit_body
 from tests.booking_http.world import CHEN_PC, GARCIA_PC, HOST, Clock, World, build
 from tests.conftest import ApiClient
+from tests.support.statements import counting
 
 BASE = f"/api/v3/{HOST}"
 JSONAPI = "application/vnd.api+json"
@@ -57,20 +57,6 @@ TEN = [
     "1b88cc3d-8272-5e14-aae9-3c04aeaad988",
     "34175a9a-9585-5ce9-a69c-79c0a686ccbd",
 ]
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ The directory gets an injected clock wherever a test depends on that window.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,23 +35,10 @@ from inquicker.tenancy.models import ApiKey, HealthSystem
 from tests.api.helpers import ALPHA_BASE, JSONAPI, ORIGIN, key_header, only_error, url
 from tests.conftest import ApiClient
 from tests.support.seed import ALPHA_HOST, ALPHA_S1, BETA_HOST, Keys
+from tests.support.statements import counting
 
 DOWNTOWN = "/locations/downtown"
 CATALOG_CACHE = "private, max-age=60"
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 class FakeClock:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import Engine, event, update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inquicker.memo import Memo
@@ -23,22 +19,9 @@ from tests.availability_http.fixture import (
 )
 from tests.availability_http.helpers import get, ids, ok
 from tests.conftest import ApiClient
+from tests.support.statements import counting
 
 TEN = [NY_CLINIC, NY_GROUP, KOLKATA, *EXTRA_IDS]
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _seed_claims(session_factory: sessionmaker[Session], avail: Avail) -> None:

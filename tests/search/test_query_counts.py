@@ -9,31 +9,14 @@ catalog memo (e.g. schedule hours), whose hits take no statements at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from inquicker.jsonapi.response_cache import ResponseCache
 from inquicker.memo import Memo
 from inquicker.tenancy.directory import Directory
 from tests.search.fixture import path
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.support.statements import counting
 
 
 def statements_for(client, engine: Engine, url: str) -> list[str]:  # type: ignore[no-untyped-def]
