@@ -8,7 +8,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-
 # Per-schedule values are the bulk (rules ~2.8 KiB, booking facts ~2.6 KiB each, measured
 # with tracemalloc on the bench data set), so this bounds a worker's memo to ~25 MB; with
 # the 10 s TTL it still holds every schedule a worker can touch in that time.
