@@ -127,11 +127,9 @@ class Api:
         )
         if api_request.method not in READ_METHODS:
             api_request = replace(api_request, body=await request.body())
-        hit = self.cached(endpoint, hostname, base, api_request)
-        if hit is not None:  # on the event loop: no thread, no database
-            response = document_response_bytes(hit.body, ETag=hit.etag)
-        else:
-            response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
+        # Cached reads that need no database were answered by CachedReads; the threaded path
+        # checks the cache again once it has read the tenant and the key.
+        response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
         return conditional(
             api_request.method, api_request.headers, response, endpoint.cache_control
         )
@@ -412,19 +410,23 @@ class CachedReads:
         self.api = api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in READ_METHODS:
-            match = API_PATH.fullmatch(scope["path"])
-            if match is not None:
-                try:
-                    endpoint, req, base = self.api.parse(scope, match[1], match[2] or "")
-                except ApiError:
-                    pass  # the app answers with the error
-                else:
-                    hit = self.api.cached(endpoint, match[1], base, req)
-                    if hit is not None:
-                        await _send_cached(send, hit, req, endpoint.cache_control)
-                        return
-        await self.app(scope, receive, send)
+        found = self._lookup(scope) if scope["type"] == "http" else None
+        if found is None:
+            await self.app(scope, receive, send)
+        else:
+            await _send_cached(send, *found)
+
+    def _lookup(self, scope: Scope) -> tuple[CachedDocument, ApiRequest, str] | None:
+        """(document, request, Cache-Control) of a cached read this request may have."""
+        match = API_PATH.fullmatch(scope["path"])
+        if scope["method"] not in READ_METHODS or match is None:
+            return None
+        try:
+            endpoint, req, base = self.api.parse(scope, match[1], match[2] or "")
+        except ApiError:
+            return None  # refused: the app renders the error
+        hit = self.api.cached(endpoint, match[1], base, req)
+        return None if hit is None else (hit, req, endpoint.cache_control)
 
 
 async def _send_cached(send: Send, hit: CachedDocument, req: ApiRequest, control: str) -> None:
