@@ -109,7 +109,7 @@ def create_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
-                allow_methods=["GET", "HEAD", "POST"],
+                allow_methods=["GET", "HEAD", "POST", "PATCH"],
                 allow_headers=[
                     "Authorization",
                     "Content-Type",

@@ -621,11 +621,15 @@ def test_wrong_methods_on_visits_name_post_as_the_only_one_allowed(
     assert response.headers["allow"] == "POST"
 
 
-def test_a_visit_cannot_be_read_back(api: ApiClient, world: World) -> None:
+def test_a_visit_cannot_be_read_back_with_an_api_key(api: ApiClient, world: World) -> None:
+    # Only the visit's management token opens it (SPEC section 10); a key alone is 401.
     visit = book(api, world.book, CHEN_PC, AT)
     response = api.get(path(f"/visits/{visit['id']}"), params={"api_key": world.read})
-    assert only_error(response, 405)["code"] == "method-not-allowed"
-    assert "allow" in response.headers
+    assert only_error(response, 401)["code"] == "missing-management-token"
+    response = api.get(
+        path(f"/visits/{visit['id']}"), headers={"Authorization": f"Bearer {world.read}"}
+    )
+    assert only_error(response, 401)["code"] == "invalid-management-token"
     for value in (FIRST_NAME, LAST_NAME, EMAIL, PHONE):
         assert value not in response.text
 

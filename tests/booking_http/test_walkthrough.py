@@ -166,6 +166,10 @@ def test_reference_walkthrough(api: ApiClient, world: World, settings: Settings)
         "appointment-type-name": "Sick Visit",
         "confirmation-number": 1,
         "remote-visit-ids": "",
+        "status": "booked",
+        "previous-appointment-at": None,
+        "cancelled-at": None,
+        "cancellation-reason": None,
     }
     assert set(visit["relationships"]) == {"schedule", "location", "provider"}
     assert_no_patient_data(created.text)

@@ -87,8 +87,8 @@ def _after_real(target: Callable[..., Any], ran: list[Any]) -> Callable[..., Any
 INJECTIONS = {
     "after-seat-claim": (seats, "claim", 0),
     "after-hold-conversion": (seats, "convert_hold", 30),
-    "after-booking-before-commit": (visits_endpoint, "_visit_document", 0),
-    "after-booking-with-hold": (visits_endpoint, "_visit_document", 30),
+    "after-booking-before-commit": (visits_endpoint, "visit_document", 0),
+    "after-booking-with-hold": (visits_endpoint, "visit_document", 30),
 }
 
 

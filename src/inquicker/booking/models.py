@@ -66,3 +66,16 @@ class Visit(Base):
     patient_data: Mapped[str] = mapped_column(Text)
     remote_visit_ids: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The lifecycle (SPEC section 10): booked, cancelled, checked-in, no-show, completed.
+    status: Mapped[str] = mapped_column(String(20), default="booked", server_default="booked")
+    # SHA-256 of the management token; the token itself is re-derivable only with the
+    # server's secret and ``management_salt`` (so an idempotent retry can be answered with
+    # it), never from the database alone.
+    management_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    management_salt: Mapped[str | None] = mapped_column(String(32))
+    previous_appointment_at: Mapped[int | None] = mapped_column(BigInteger)
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+    cancellation_reason: Mapped[str | None] = mapped_column(String(500))
+    # RFC 5545 SEQUENCE: bumped by every change the patient's calendar must pick up.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated_at: Mapped[datetime | None] = mapped_column()

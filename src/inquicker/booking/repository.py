@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from inquicker.booking.models import Visit, VisitToken
-from inquicker.catalog.models import InsurancePlan, Location, Provider
+from inquicker.catalog.models import AppointmentType, InsurancePlan, Location, Provider
 from inquicker.catalog.schedule_models import Schedule, SchedulePlan
 from inquicker.db.engine import WriteConflictError
 from inquicker.memo import Memo
@@ -119,6 +120,7 @@ class TokenRecord:
     appointment_at: int  # UTC epoch seconds
     used_at: int | None
     visit_pk: int | None
+    appointment_type_pk: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,15 @@ class BookedVisit:
     confirmation_number: int
     remote_visit_ids: str
     fingerprint: str
+    health_system_pk: int
+    status: str
+    previous_appointment_at: int | None
+    cancelled_at: datetime | None
+    cancellation_reason: str | None
+    sequence: int
+    management_salt: str | None
+    updated_at: datetime | None
+    created_at: datetime
 
 
 # The booking path's statements, built once (Core: no ORM unit of work on this hot path).
@@ -143,6 +154,7 @@ _TOKEN = select(
     TOKENS.c.appointment_at,
     TOKENS.c.used_at,
     TOKENS.c.visit_pk,
+    TOKENS.c.appointment_type_pk,
 ).where(TOKENS.c.jti == bindparam("jti"))
 _USE_TOKEN = (
     update(TOKENS)
@@ -158,12 +170,29 @@ _VISIT = select(
     VISITS.c.confirmation_number,
     VISITS.c.remote_visit_ids,
     VISITS.c.fingerprint,
+    VISITS.c.health_system_pk,
+    VISITS.c.status,
+    VISITS.c.previous_appointment_at,
+    VISITS.c.cancelled_at,
+    VISITS.c.cancellation_reason,
+    VISITS.c.sequence,
+    VISITS.c.management_salt,
+    VISITS.c.updated_at,
+    VISITS.c.created_at,
 )
 _VISIT_BY_PK = _VISIT.where(VISITS.c.pk == bindparam("pk"))
 _VISIT_BY_ID = _VISIT.where(
     VISITS.c.visit_id == bindparam("visit_id"),
     VISITS.c.health_system_pk.in_(bindparam("hs_pks", expanding=True)),
 )
+_VISIT_BY_TOKEN = _VISIT.where(
+    VISITS.c.visit_id == bindparam("visit_id"),
+    VISITS.c.management_token_hash == bindparam("token_hash"),
+    VISITS.c.health_system_pk.in_(bindparam("hs_pks", expanding=True)),
+)
+# Changes of one visit queue here (not rendered on SQLite: BEGIN IMMEDIATE serialises).
+_LOCK_VISIT = _VISIT.where(VISITS.c.pk == bindparam("pk")).with_for_update()
+_UPDATE_VISIT = update(VISITS).where(VISITS.c.pk == bindparam("visit_pk"))
 _VISIT_BY_KEY = _VISIT.where(
     VISITS.c.site_pk == bindparam("site_pk"), VISITS.c.idempotency_key == bindparam("key")
 )
@@ -172,7 +201,7 @@ _VISIT_BY_KEY = _VISIT.where(
 _INSERT_VISIT = insert(VISITS).returning(VISITS.c.pk)
 _INSERT_NUMBERED_VISIT = (
     insert(VISITS)
-    .values(confirmation_number=func.nextval(cast(bindparam("sequence"), REGCLASS)))
+    .values(confirmation_number=func.nextval(cast(bindparam("sequence_name"), REGCLASS)))
     .returning(VISITS.c.pk, VISITS.c.confirmation_number)
 )
 _COUNTER = (
@@ -191,6 +220,10 @@ _LAST_NUMBER = select(
         .scalar_subquery(),
     )
 )
+
+
+def _booked(row: Any) -> BookedVisit:
+    return BookedVisit(*row)
 
 
 def token_by_jti(conn: Connection, jti: str) -> TokenRecord | None:
@@ -227,7 +260,9 @@ def insert_visit(
             ).scalar_one()
             return pk, number
         sequence = confirmation_sequence(health_system_pk)
-        pk, number = conn.execute(_INSERT_NUMBERED_VISIT, {**values, "sequence": sequence}).one()
+        pk, number = conn.execute(
+            _INSERT_NUMBERED_VISIT, {**values, "sequence_name": sequence}
+        ).one()
         return pk, number
     except IntegrityError as exc:  # the same token or Idempotency-Key, concurrently
         raise WriteConflictError("visit inserted concurrently") from exc
@@ -265,17 +300,36 @@ def create_confirmation_sequence(engine: Engine, health_system_pk: int) -> None:
 
 def visit_by_pk(conn: Connection, pk: int) -> BookedVisit | None:
     row = conn.execute(_VISIT_BY_PK, {"pk": pk}).first()
-    return BookedVisit(*row) if row is not None else None
+    return _booked(row) if row is not None else None
 
 
 def visit_by_id(conn: Connection, visit_id: str, hs_pks: tuple[int, ...]) -> BookedVisit | None:
     row = conn.execute(_VISIT_BY_ID, {"visit_id": visit_id, "hs_pks": list(hs_pks)}).first()
-    return BookedVisit(*row) if row is not None else None
+    return _booked(row) if row is not None else None
+
+
+def visit_by_management_token(
+    conn: Connection, visit_id: str, token_hash: str, hs_pks: tuple[int, ...]
+) -> BookedVisit | None:
+    """The visit, when the token is this visit's (on one of the tenant's health systems)."""
+    row = conn.execute(
+        _VISIT_BY_TOKEN, {"visit_id": visit_id, "token_hash": token_hash, "hs_pks": list(hs_pks)}
+    ).first()
+    return _booked(row) if row is not None else None
+
+
+def lock_visit(conn: Connection, pk: int) -> BookedVisit:
+    """The visit as last committed, locked until the transaction ends (PostgreSQL)."""
+    return _booked(conn.execute(_LOCK_VISIT, {"pk": pk}).one())
+
+
+def update_visit(conn: Connection, visit_pk: int, values: dict[str, Any]) -> None:
+    conn.execute(_UPDATE_VISIT.values(**values), {"visit_pk": visit_pk})
 
 
 def visit_by_idempotency_key(conn: Connection, site_pk: int, key: str) -> BookedVisit | None:
     row = conn.execute(_VISIT_BY_KEY, {"site_pk": site_pk, "key": key}).first()
-    return BookedVisit(*row) if row is not None else None
+    return _booked(row) if row is not None else None
 
 
 def visit_related_ids(session: Session, schedule_pk: int) -> dict[str, str]:
@@ -300,3 +354,48 @@ def cached_booking_facts(
         if facts is not None:
             memo.put(key, facts)
     return facts
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRow:
+    time_zone: str
+    location_name: str
+    address: str
+    provider_name: str
+    type_name: str | None
+    duration_minutes: int
+
+
+def calendar_row(conn: Connection, visit_pk: int) -> CalendarRow:
+    """What a visit's calendar event shows: zone, place, provider, type and its length."""
+    row = conn.execute(
+        select(
+            Schedule.time_zone_name,
+            Schedule.slot_minutes,
+            Location.name.label("location_name"),
+            Location.address,
+            Location.city,
+            Location.state,
+            Location.zip,
+            Provider.name.label("provider_name"),
+            AppointmentType.name.label("type_name"),
+            AppointmentType.duration_minutes,
+        )
+        .select_from(VISITS)
+        .join(Schedule, Schedule.pk == VISITS.c.schedule_pk)
+        .join(Location, Location.pk == Schedule.location_pk)
+        .join(Provider, Provider.pk == Schedule.provider_pk)
+        .outerjoin(AppointmentType, AppointmentType.pk == VISITS.c.appointment_type_pk)
+        .where(VISITS.c.pk == visit_pk)
+    ).one()
+    place = ", ".join(
+        p for p in (row.location_name, row.address, row.city, row.state, row.zip) if p
+    )
+    return CalendarRow(
+        row.time_zone_name,
+        row.location_name,
+        place,
+        row.provider_name,
+        row.type_name,
+        row.duration_minutes or row.slot_minutes,
+    )

@@ -78,6 +78,7 @@ _CONVERT_HOLD = (
     .returning(CLAIMS.c.cell_start)
 )
 _DROP_HOLD = delete(CLAIMS).where(CLAIMS.c.hold_jti == bindparam("jti"))
+_FREE_VISIT = delete(CLAIMS).where(CLAIMS.c.visit_pk == bindparam("visit_pk"))
 _HELD = (
     select(CLAIMS.c.hold_jti)
     .where(CLAIMS.c.visit_pk.is_(None), CLAIMS.c.expires_at > bindparam("now"))
@@ -200,6 +201,11 @@ def convert_hold(
     if len(converted) < held:
         conn.execute(_DROP_HOLD, {"jti": jti})
     return converted
+
+
+def free_visit(conn: Connection, visit_pk: int) -> int:
+    """Release every seat the visit occupies (cancel, or the old time of a reschedule)."""
+    return conn.execute(_FREE_VISIT, {"visit_pk": visit_pk}).rowcount or 0
 
 
 def live_holds(session: Session, api_key_pk: int, now: int) -> int:

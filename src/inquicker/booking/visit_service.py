@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from inquicker.availability.engine import covered_cells
 from inquicker.availability.repository import BookableSchedule, cached_schedules
-from inquicker.booking import phi, seats
+from inquicker.booking import lifecycle, management, phi, seats
 from inquicker.booking.builtin_rules import RuleContext, builtin_violations
 from inquicker.booking.repository import (
     BookedVisit,
@@ -32,6 +32,7 @@ from inquicker.booking.tokens import TokenClaims, refuse
 from inquicker.booking.visit_input import VisitInput
 from inquicker.booking.visit_settings import VisitSettings
 from inquicker.db.engine import WriteConflictError
+from inquicker.events.outbox import record_visit_event
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.memo import Memo
 from inquicker.tenancy.resolve import Tenant
@@ -41,6 +42,7 @@ from inquicker.tenancy.resolve import Tenant
 class NewVisit:
     visit: BookedVisit
     schedule: BookableSchedule
+    management_token: str
 
 
 def slot_unavailable(detail: str = "That time is no longer available.") -> ApiError:
@@ -142,6 +144,7 @@ def create_visit(
     idempotency_key: str | None,
     phi_key: bytes | None,
     problems: list[ErrorObject],
+    secret_key: str,
 ) -> NewVisit:
     """Validate everything (reporting all problems together), then book in one transaction."""
     errors = [*problems, *_match_token(visit, claims, record)]
@@ -168,6 +171,8 @@ def create_visit(
         raise WriteConflictError("token used concurrently")
     # The visit first: its confirmation number does not queue, and the claims can name it.
     visit_id = secrets.token_hex(16)
+    salt = management.new_salt()
+    token = management.derive(secret_key, visit_id, salt)
     type_pk = offered.pk if offered else None
     pk, number = insert_visit(
         conn,
@@ -185,6 +190,14 @@ def create_visit(
             "patient_data": phi.seal(visit.attributes, phi_key),
             "remote_visit_ids": "",
             "created_at": now,
+            "status": lifecycle.BOOKED,
+            "management_token_hash": management.digest(token),
+            "management_salt": salt,
+            "previous_appointment_at": None,
+            "cancelled_at": None,
+            "cancellation_reason": None,
+            "sequence": 0,
+            "updated_at": None,
         },
     )
     held: list[int] = []
@@ -198,7 +211,25 @@ def create_visit(
     ):
         raise slot_unavailable()
     use_token(conn, record.jti, epoch, pk)
+    # The outbox: the event commits with the visit, or neither does.
+    record_visit_event(conn, lifecycle.EVENT_TYPES[lifecycle.BOOKED], pk, now)
     booked = BookedVisit(
-        pk, visit_id, schedule.pk, record.appointment_at, type_pk, number, "", fingerprint
+        pk,
+        visit_id,
+        schedule.pk,
+        record.appointment_at,
+        type_pk,
+        number,
+        "",
+        fingerprint,
+        facts.health_system_pk,
+        lifecycle.BOOKED,
+        None,
+        None,
+        None,
+        0,
+        salt,
+        None,
+        now,
     )
-    return NewVisit(booked, schedule)
+    return NewVisit(booked, schedule, token)

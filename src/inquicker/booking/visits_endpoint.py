@@ -10,12 +10,9 @@ import hmac
 from functools import lru_cache
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
-from inquicker.availability.engine import format_times
-from inquicker.availability.repository import BookableSchedule
-from inquicker.booking import phi
+from inquicker.booking import management, phi
 from inquicker.booking.repository import (
     BookedVisit,
     visit_by_id,
@@ -24,10 +21,15 @@ from inquicker.booking.repository import (
     visit_related_ids,
 )
 from inquicker.booking.tokens import bearer_token, refuse, verify
+from inquicker.booking.visit_document import RELATED, visit_document
 from inquicker.booking.visit_input import fingerprint, parse_visit_body
+from inquicker.booking.visit_management_endpoint import (
+    show_visit,
+    update_visit_route,
+    visit_calendar_response,
+)
 from inquicker.booking.visit_service import create_visit, token_record
-from inquicker.catalog.models import AppointmentType
-from inquicker.catalog.schedule_models import Schedule
+from inquicker.jsonapi.body import decode_body
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, not_found
 from inquicker.jsonapi.handlers import show_resource
@@ -35,88 +37,13 @@ from inquicker.jsonapi.negotiation import check_content_type
 from inquicker.jsonapi.resource import Registry
 from inquicker.jsonapi.routes import ApiRequest, Endpoint, authorize, document_response
 
-RELATED = {"schedule": "schedules", "location": "locations", "provider": "providers"}
-MAX_BODY_BYTES = 64 * 1024
+CALENDAR = "calendar.ics"
 
 
 @lru_cache(maxsize=4)
 def _phi_key(encoded: str) -> bytes:
     """The decoded key, once per process (settings do not change while it runs)."""
     return phi.decode_key(encoded)
-
-
-def _visit_document(
-    ctx: RequestContext, visit: BookedVisit, booked: BookableSchedule | None = None
-) -> dict[str, Any]:
-    """The visits resource: booking facts only, never patient data.
-
-    ``booked`` (the schedule just booked) spares looking up what is already loaded.
-    """
-    if booked is not None:
-        time_zone = booked.rules.time_zone
-        offered = next((t for t in booked.types if t.pk == visit.appointment_type_pk), None)
-        type_id, type_name = (offered.id, offered.name) if offered else (None, None)
-    else:
-        time_zone = ctx.session.get_one(Schedule, visit.schedule_pk).time_zone_name
-        row = (
-            ctx.session.get(AppointmentType, visit.appointment_type_pk)
-            if visit.appointment_type_pk
-            else None
-        )
-        type_id, type_name = (row.slug, row.name) if row else (None, None)
-    self_url = ctx.url("visits", visit.visit_id)
-    return {
-        "data": {
-            "type": "visits",
-            "id": visit.visit_id,
-            "links": {"self": self_url},
-            "attributes": {
-                "appointment-at": format_times([visit.appointment_at], time_zone)[0],
-                "appointment-type": type_id,
-                "appointment-type-name": type_name,
-                "confirmation-number": visit.confirmation_number,
-                "remote-visit-ids": visit.remote_visit_ids,
-            },
-            "relationships": {
-                name: {
-                    "links": {
-                        "self": f"{self_url}/relationships/{name}",
-                        "related": f"{self_url}/{name}",
-                    }
-                }
-                for name in RELATED
-            },
-        },
-        "links": {"self": self_url},
-    }
-
-
-def _decode_body(raw: bytes) -> Any:
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(
-            [
-                ErrorObject(
-                    413,
-                    "body-too-large",
-                    "Request body too large",
-                    f"Bodies are limited to {MAX_BODY_BYTES} bytes.",
-                )
-            ]
-        )
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise ApiError(
-            [
-                ErrorObject(
-                    400,
-                    "invalid-json",
-                    "Malformed JSON",
-                    "The request body is not valid JSON.",
-                    pointer="",
-                )
-            ]
-        ) from None
 
 
 def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
@@ -130,19 +57,19 @@ def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
         now,
     )
     record = token_record(ctx.session, claims, ctx.tenant.site_pk)
-    body = _decode_body(req.body)
+    body = decode_body(req.body)
     print_ = fingerprint(body)
     if record.used_at is not None:
         used = visit_by_pk(ctx.session.connection(), record.visit_pk) if record.visit_pk else None
         if used is not None and hmac.compare_digest(used.fingerprint, print_):
-            return document_response(_visit_document(ctx, used), 200)
+            return document_response(_replayed(ctx, used), 200)
         raise refuse("The visit token has already been used.", "token-used")
     key = req.headers.get("idempotency-key", "").strip()[:255] or None
     if key is not None:
         earlier = visit_by_idempotency_key(ctx.session.connection(), ctx.tenant.site_pk, key)
         if earlier is not None:
             if hmac.compare_digest(earlier.fingerprint, print_):
-                return document_response(_visit_document(ctx, earlier), 200)
+                return document_response(_replayed(ctx, earlier), 200)
             raise ApiError(
                 [
                     ErrorObject(
@@ -178,9 +105,22 @@ def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
             ErrorObject(p.status, p.code, "Invalid attribute", p.message, pointer=p.pointer)
             for p in problems
         ],
+        secret_key=ctx.settings.secret_key,
     )
-    doc = _visit_document(ctx, created.visit, created.schedule)
+    doc = visit_document(
+        ctx, created.visit, created.schedule, management_token=created.management_token
+    )
     return document_response(doc, 201, Location=doc["data"]["links"]["self"])
+
+
+def _replayed(ctx: RequestContext, visit: BookedVisit) -> dict[str, Any]:
+    """An idempotent retry's answer: the same visit and the same management token."""
+    token = (
+        management.derive(ctx.settings.secret_key, visit.visit_id, visit.management_salt)
+        if visit.management_salt
+        else None
+    )
+    return visit_document(ctx, visit, management_token=token)
 
 
 def make_endpoint(registry: Registry) -> Endpoint:
@@ -190,6 +130,10 @@ def make_endpoint(registry: Registry) -> Endpoint:
         seg = req.segments
         if len(seg) == 1:
             return post_visit(ctx, req)
+        if len(seg) == 2:
+            return update_visit_route(ctx, req) if req.method == "PATCH" else show_visit(ctx, req)
+        if len(seg) == 3 and seg[2] == CALENDAR:
+            return visit_calendar_response(ctx, req)
         authorize(ctx, req, "read")
         name = seg[3] if len(seg) == 4 and seg[2] == "relationships" else seg[2]
         if name not in RELATED or (len(seg) == 4 and seg[2] != "relationships"):
@@ -217,9 +161,10 @@ def make_endpoint(registry: Registry) -> Endpoint:
 
 
 def _methods(segments: tuple[str, ...]) -> frozenset[str]:
-    """POST /visits creates; a visit itself cannot be read back; its links can be followed."""
+    """POST /visits creates; a visit is read and changed with its management token; its
+    calendar and links can be followed."""
     if len(segments) == 1:
         return frozenset({"POST"})
     if len(segments) == 2:
-        return frozenset()
+        return frozenset({"GET", "HEAD", "PATCH"})
     return frozenset({"GET", "HEAD"})

@@ -23,6 +23,13 @@ from inquicker.catalog.schedule_models import (
     SchedulePlan,
 )
 from inquicker.db.base import Base
+from inquicker.events.models import (
+    Event,
+    EventFeed,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from inquicker.tenancy.models import ApiKey, HealthSystem, Site, SiteHealthSystem
 
 __all__ = [
@@ -31,6 +38,8 @@ __all__ = [
     "ApiKey",
     "AppointmentType",
     "Base",
+    "Event",
+    "EventFeed",
     "HealthSystem",
     "InsurancePlan",
     "Location",
@@ -50,4 +59,7 @@ __all__ = [
     "SiteHealthSystem",
     "Visit",
     "VisitToken",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

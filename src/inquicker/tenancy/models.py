@@ -31,6 +31,8 @@ class HealthSystem(Base):
     # Bumped on every data change; caches key on it.
     data_version: Mapped[int] = mapped_column(Integer, default=1)
     last_confirmation_number: Mapped[int] = mapped_column(Integer, default=0)
+    # Partners may not cancel later than this many minutes before the visit (0: any time).
+    cancellation_cutoff_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Site(Base):

@@ -1,0 +1,1 @@
+"""The request pipeline's edge: what turns domain outcomes into HTTP answers."""

@@ -1,0 +1,34 @@
+"""The one table that turns the booking domain's errors into JSON:API errors."""
+
+from __future__ import annotations
+
+from inquicker.booking.errors import (
+    BookingError,
+    InvalidTransition,
+    SlotUnavailable,
+    TokenMismatch,
+    TooLateToCancel,
+    TypeNotOffered,
+)
+from inquicker.jsonapi.errors import ApiError, ErrorObject
+
+# error class -> (status, title, pointer)
+_TABLE: dict[type[BookingError], tuple[int, str, str]] = {
+    InvalidTransition: (422, "Status change not allowed", "/data/attributes/status"),
+    TooLateToCancel: (422, "Too late to cancel", "/data/attributes/status"),
+    SlotUnavailable: (422, "Slot unavailable", "/data/attributes/appointment-at"),
+    TypeNotOffered: (422, "Appointment type not offered", "/data/attributes/appointment-type"),
+    TokenMismatch: (422, "Does not match the visit token", "/data"),
+}
+
+
+def to_api_error(exc: BookingError) -> ApiError:
+    status, title, pointer = _TABLE.get(type(exc), (422, "Refused", "/data"))
+    if isinstance(exc, TokenMismatch):
+        pointer = exc.pointer
+    meta = (
+        {"status": exc.current, "requested-status": exc.target}
+        if isinstance(exc, InvalidTransition)
+        else None
+    )
+    return ApiError([ErrorObject(status, exc.code, title, exc.detail, pointer=pointer, meta=meta)])
