@@ -240,8 +240,12 @@ def _set_status(
         raise ApiError(
             [_invalid(f"status must be one of: {', '.join(lifecycle.STATUSES)}.", pointer)]
         )
+    if status == visit.status:
+        return visit  # repeating a change is answered with the same document
+    if not lifecycle.may_move(visit.status, status):
+        raise InvalidTransition(visit.status, status)
     allowed = lifecycle.STATUSES if operator else lifecycle.PARTNER_STATUSES
-    if status != visit.status and status not in allowed:
+    if status not in allowed:
         raise ApiError(
             [
                 ErrorObject(
@@ -275,10 +279,6 @@ def _set_status(
             actor=service.Actor(operator),
             cutoff_minutes=cutoff,
         )
-    if status == visit.status:
-        return visit
-    if status == lifecycle.BOOKED:
-        raise InvalidTransition(visit.status, status)
     return service.change_status(conn, visit, status, ctx.now)
 
 
