@@ -381,3 +381,21 @@ def test_two_health_systems_stay_apart(session_factory: sessionmaker[Session]) -
     summer = _export(session_factory, "summer-health")
     assert summer["schedules"] == demo_document()["schedules"]
     assert _export(session_factory) == demo_document()
+
+
+def test_the_cancellation_cutoff_is_imported_and_exported(
+    session_factory: sessionmaker[Session],
+) -> None:
+    document = minimal_bundle()
+    document["health_system"]["cancellation_cutoff_minutes"] = 120
+    with transaction(session_factory) as session:
+        import_bundle(session, document)
+    with session_factory() as session:
+        hs = session.scalars(select(HealthSystem).where(HealthSystem.slug == "summer-health")).one()
+        assert hs.cancellation_cutoff_minutes == 120
+        exported = export_bundle(session, "summer-health")
+    assert exported["health_system"]["cancellation_cutoff_minutes"] == 120
+    document["health_system"]["cancellation_cutoff_minutes"] = -5
+    with pytest.raises(BundleError) as refused, transaction(session_factory) as session:
+        import_bundle(session, document)
+    assert [p.path for p in refused.value.problems] == ["health_system.cancellation_cutoff_minutes"]

@@ -119,7 +119,7 @@ def _visit_settings(stored: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _health_system(hs: HealthSystem) -> dict[str, Any]:
-    return {
+    exported: dict[str, Any] = {
         "id": hs.slug,
         "name": hs.name,
         "use_gtm_container": hs.use_gtm_container,
@@ -131,6 +131,11 @@ def _health_system(hs: HealthSystem) -> dict[str, Any]:
         "hold_minutes": hs.hold_minutes,
         "visit_settings": _visit_settings(hs.visit_settings),
     }
+    # Settings added after the bundle format's first release are written only when they
+    # differ from their default, so bundles exported before them compare equal.
+    if hs.cancellation_cutoff_minutes:
+        exported["cancellation_cutoff_minutes"] = hs.cancellation_cutoff_minutes
+    return exported
 
 
 def _sites(session: Session, hs_pk: int) -> list[dict[str, Any]]:

@@ -127,6 +127,7 @@ def _health_system_values(spec: HealthSystemIn) -> dict[str, Any]:
         # Order carries no meaning; sorting keeps exports canonical.
         "features": sorted(spec.features),
         "hold_minutes": spec.hold_minutes,
+        "cancellation_cutoff_minutes": spec.cancellation_cutoff_minutes,
         "visit_settings": dump_visit_settings(spec.visit_settings),
     }
 

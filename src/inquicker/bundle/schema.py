@@ -163,6 +163,8 @@ class HealthSystemIn(Section):
     gtag_id: Annotated[str, Field(max_length=100)] | None = None
     features: Annotated[list[Feature], AfterValidator(_unique)] = Field(default_factory=list)
     hold_minutes: int = Field(default=30, ge=0, le=1440)
+    # Partners may not cancel later than this before the visit (0: no cutoff; a week max).
+    cancellation_cutoff_minutes: int = Field(default=0, ge=0, le=10080)
     visit_settings: VisitSettings = Field(default_factory=VisitSettings)
 
 
