@@ -11,11 +11,10 @@ query strings evicts the least recently used entries instead of growing the work
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from inquicker.cache import BoundedCache
 from inquicker.tenancy import changes
 from inquicker.tenancy.resolve import Tenant
 
@@ -56,44 +55,30 @@ def _key_bytes(key: CacheKey) -> int:
 
 
 class ResponseCache:
-    """Least recently used out first once ``max_bytes`` is reached; 0 disables it."""
+    """Least recently used out first once ``max_bytes`` is reached; 0 disables it.
+
+    The one cache primitive (inquicker.cache), bounded by bytes and checked against the
+    process generation.
+    """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[CacheKey, CachedDocument] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._cache: BoundedCache[CacheKey, CachedDocument] = BoundedCache(
+            max_bytes, cost=lambda doc: doc.size, generation=changes.generation
+        )
 
     @property
     def size_bytes(self) -> int:
-        return self._bytes
+        return self._cache.total_cost
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._cache)
 
     def get(self, key: CacheKey) -> CachedDocument | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            if found.generation != changes.generation():
-                self._drop(key)
-                return None
-            self._entries.move_to_end(key)
-            return found
+        return self._cache.get(key)
 
     def put(self, key: CacheKey, body: bytes, etag: str, generation: int) -> None:
         size = len(body) + _key_bytes(key) + ENTRY_OVERHEAD
         if size > self.max_bytes // 8:  # one huge page must not flush everything else
             return
-        with self._lock:
-            if key in self._entries:
-                self._drop(key)
-            self._entries[key] = CachedDocument(body, etag, generation, size)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                oldest = next(iter(self._entries))
-                self._drop(oldest)
-
-    def _drop(self, key: CacheKey) -> None:
-        self._bytes -= self._entries.pop(key).size
+        self._cache.put(key, CachedDocument(body, etag, generation, size), generation=generation)

@@ -9,16 +9,14 @@ process that made the change at once (``tenancy.changes``).
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
+from inquicker.cache import BoundedCache
 from inquicker.tenancy import changes
 from inquicker.tenancy.keys import hash_key
 from inquicker.tenancy.resolve import Principal, Tenant, authenticate, resolve_tenant
@@ -29,62 +27,6 @@ REFRESH_SHARE = 0.2
 # Far more than the sites and live keys of any deployment; bounds a flood of bad hostnames.
 MAX_ENTRIES = 10_000
 
-V = TypeVar("V")
-
-
-class _Fresh(Generic[V]):
-    """Values read at most ``ttl`` seconds ago, in this generation; oldest out first.
-
-    In the last ``REFRESH_SHARE`` of an entry's life, the first caller is told to read it
-    again (``get`` answers None to that caller only) while every other caller keeps the
-    live value: under load one request per entry and second reads the database, instead of
-    every request in flight at the moment the entry would have expired.
-    """
-
-    def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
-        # key -> (expires, generation, value, a caller was sent to refresh it)
-        self._entries: OrderedDict[Hashable, tuple[float, int, V, bool]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._ttl = ttl
-        self._clock = clock
-
-    def get(self, key: Hashable, *, reading: bool = False) -> V | None:
-        """The live value, or None: then the caller reads it from the database.
-
-        ``reading``: the caller can read the database now, so it refreshes an entry that is
-        near its end (a thread's request; the event loop's fast path passes False).
-        """
-        now = self._clock()
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            expires, generation, value, sent = found
-            if expires <= now or generation != changes.generation():
-                return None
-            if expires - now < self._ttl * REFRESH_SHARE and (reading or not sent):
-                self._entries[key] = (expires, generation, value, True)
-                return None
-            return value
-
-    def update(self, key: Hashable, value: V) -> None:
-        """Replace a live value, keeping when it was read (so when it expires)."""
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return
-            expires, generation, _, sent = found
-            if expires <= self._clock() or generation != changes.generation():
-                return
-            self._entries[key] = (expires, generation, value, sent)
-
-    def put(self, key: Hashable, value: V, generation: int) -> None:
-        with self._lock:
-            self._entries[key] = (self._clock() + self._ttl, generation, value, False)
-            self._entries.move_to_end(key)
-            while len(self._entries) > MAX_ENTRIES:
-                self._entries.popitem(last=False)
-
 
 class Directory:
     """Tenant and key lookups shared by one app's requests (threads and the event loop)."""
@@ -92,8 +34,21 @@ class Directory:
     def __init__(
         self, ttl: float = FRESH_SECONDS, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self._tenants: _Fresh[Tenant] = _Fresh(ttl, clock)
-        self._keys: _Fresh[Principal] = _Fresh(ttl, clock)
+        # The one cache primitive (inquicker.cache): entries, TTL, generation, early refresh.
+        self._tenants: BoundedCache[str, Tenant] = BoundedCache(
+            MAX_ENTRIES,
+            ttl=ttl,
+            refresh_share=REFRESH_SHARE,
+            generation=changes.generation,
+            clock=clock,
+        )
+        self._keys: BoundedCache[tuple[int, str], Principal] = BoundedCache(
+            MAX_ENTRIES,
+            ttl=ttl,
+            refresh_share=REFRESH_SHARE,
+            generation=changes.generation,
+            clock=clock,
+        )
 
     # Lookups that never touch the database (the event loop's fast path).
 
@@ -113,7 +68,7 @@ class Directory:
         generation = changes.generation_read_by(session)
         tenant = resolve_tenant(session, hostname)
         if tenant is not None:
-            self._tenants.put(hostname.lower(), tenant, generation)
+            self._tenants.put(hostname.lower(), tenant, generation=generation)
         return tenant
 
     def principal(
@@ -126,7 +81,7 @@ class Directory:
         generation = changes.generation_read_by(session)
         principal = authenticate(session, tenant, raw_key, now)
         if principal is not None:
-            self._keys.put(key, principal, generation)
+            self._keys.put(key, principal, generation=generation)
         return principal
 
     def touched(self, tenant: Tenant, raw_key: str, principal: Principal) -> None:
