@@ -6,6 +6,7 @@ change that did not happen, nor misses one that did.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from inquicker.booking.models import Visit
 from inquicker.catalog.models import AppointmentType, Location, Provider
 from inquicker.catalog.schedule_models import Schedule
 from inquicker.events.models import Event
+from inquicker.memo import Memo
 from inquicker.tenancy.models import HealthSystem
 
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
@@ -45,31 +47,96 @@ _VISIT_FACTS = (
 _INSERT = insert(EVENTS).returning(EVENTS.c.pk)
 
 
-def record_visit_event(conn: Connection, event_type: str, visit_pk: int, now: datetime) -> int:
-    """Write ``event_type`` for the visit as it now stands (after the change); its pk."""
-    row = conn.execute(_VISIT_FACTS, {"visit_pk": visit_pk}).one()
-    zone = row.time_zone_name
-    previous = row.previous_appointment_at
-    payload: dict[str, Any] = {
-        "health-system": row.health_system,
+@dataclass(frozen=True, slots=True)
+class ScheduleFacts:
+    """Catalog ids an event names for a visit on a schedule (memoised per data version)."""
+
+    health_system_pk: int
+    health_system: str
+    schedule: str
+    location: str
+    provider: str
+    time_zone: str
+
+
+_SCHEDULE_FACTS = (
+    select(
+        Schedule.health_system_pk,
+        HealthSystem.slug.label("health_system"),
+        Schedule.slug.label("schedule"),
+        Location.slug.label("location"),
+        Provider.slug.label("provider"),
+        Schedule.time_zone_name,
+    )
+    .join(Location, Location.pk == Schedule.location_pk)
+    .join(Provider, Provider.pk == Schedule.provider_pk)
+    .join(HealthSystem, HealthSystem.pk == Schedule.health_system_pk)
+    .where(Schedule.pk == bindparam("schedule_pk"))
+)
+
+
+def schedule_facts(conn: Connection, schedule_pk: int) -> ScheduleFacts:
+    return ScheduleFacts(*conn.execute(_SCHEDULE_FACTS, {"schedule_pk": schedule_pk}).one())
+
+
+def cached_schedule_facts(
+    conn: Connection, memo: Memo, data_versions: tuple[int, ...], schedule_pk: int
+) -> ScheduleFacts:
+    """schedule_facts under the tenant's data versions (catalog data only)."""
+    key = ("event-schedule-facts", data_versions, schedule_pk)
+    facts: ScheduleFacts | None = memo.get(key)
+    if facts is None:
+        facts = schedule_facts(conn, schedule_pk)
+        memo.put(key, facts)
+    return facts
+
+
+def visit_payload(
+    facts: ScheduleFacts,
+    *,
+    visit_id: str,
+    confirmation_number: int,
+    status: str,
+    appointment_at: int,
+    previous_appointment_at: int | None,
+    appointment_type: str | None,
+) -> dict[str, Any]:
+    """The event's data (SPEC section 11) without patient data."""
+    zone = facts.time_zone
+    return {
+        "health-system": facts.health_system,
         "visit": {
-            "id": row.visit_id,
-            "confirmation-number": row.confirmation_number,
-            "status": row.status,
-            "appointment-at": format_times([row.appointment_at], zone)[0],
+            "id": visit_id,
+            "confirmation-number": confirmation_number,
+            "status": status,
+            "appointment-at": format_times([appointment_at], zone)[0],
             "previous-appointment-at": (
-                format_times([previous], zone)[0] if previous is not None else None
+                format_times([previous_appointment_at], zone)[0]
+                if previous_appointment_at is not None
+                else None
             ),
-            "schedule": row.schedule,
-            "location": row.location,
-            "provider": row.provider,
-            "appointment-type": row.appointment_type,
+            "schedule": facts.schedule,
+            "location": facts.location,
+            "provider": facts.provider,
+            "appointment-type": appointment_type,
         },
     }
+
+
+def record_event(
+    conn: Connection,
+    event_type: str,
+    *,
+    health_system_pk: int,
+    visit_pk: int,
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Insert the event (one statement, in the caller's transaction); its pk."""
     pk: int = conn.execute(
         _INSERT,
         {
-            "health_system_pk": row.health_system_pk,
+            "health_system_pk": health_system_pk,
             "visit_pk": visit_pk,
             "type": event_type,
             "occurred_at": now,
@@ -77,6 +144,36 @@ def record_visit_event(conn: Connection, event_type: str, visit_pk: int, now: da
         },
     ).scalar_one()
     return pk
+
+
+def record_visit_event(conn: Connection, event_type: str, visit_pk: int, now: datetime) -> int:
+    """Write ``event_type`` for the visit as it now stands (after the change); its pk."""
+    row = conn.execute(_VISIT_FACTS, {"visit_pk": visit_pk}).one()
+    facts = ScheduleFacts(
+        row.health_system_pk,
+        row.health_system,
+        row.schedule,
+        row.location,
+        row.provider,
+        row.time_zone_name,
+    )
+    payload = visit_payload(
+        facts,
+        visit_id=row.visit_id,
+        confirmation_number=row.confirmation_number,
+        status=row.status,
+        appointment_at=row.appointment_at,
+        previous_appointment_at=row.previous_appointment_at,
+        appointment_type=row.appointment_type,
+    )
+    return record_event(
+        conn,
+        event_type,
+        health_system_pk=row.health_system_pk,
+        visit_pk=visit_pk,
+        payload=payload,
+        now=now,
+    )
 
 
 def event_document(
