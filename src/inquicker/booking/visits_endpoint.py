@@ -16,6 +16,7 @@ from starlette.responses import Response
 from inquicker.availability.engine import format_times
 from inquicker.availability.repository import BookableSchedule
 from inquicker.booking import phi
+from inquicker.booking.operations import VISITS_OPERATIONS
 from inquicker.booking.repository import (
     BookedVisit,
     visit_by_id,
@@ -213,6 +214,7 @@ def make_endpoint(registry: Registry) -> Endpoint:
         max_segments=4,
         writes=True,
         methods_for=_methods,
+        operations=VISITS_OPERATIONS,
     )
 
 
