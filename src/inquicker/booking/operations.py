@@ -255,7 +255,7 @@ def _related_operations() -> tuple[Operation, ...]:
                 f"visits.relationship.{name}",
                 f"Linkage of the {name} of a visit",
                 (Reply(200, "Resource linkage.", schema=ref("LinkageDocument")), NOT_MODIFIED),
-                (401, 403, 404, 406, 500, 503),
+                (400, 401, 403, 404, 406, 500, 503),
                 (VISIT_ID,),
                 tags=("visits",),
             )
