@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import hypothesis
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
@@ -25,6 +26,18 @@ PG_ADMIN_URL = os.environ.get(
     "INQUICKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# CI runs on a shared two-core machine: the same examples every run (a failure reproduces),
+# and no failure because generating data or one example was slow there. Tests that set their
+# own @settings inherit the rest of the profile.
+hypothesis.settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+if IN_CI:
+    hypothesis.settings.load_profile("ci")
 
 
 def _pg_admin() -> Engine:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from inquicker.api_docs import docs_routes
 from inquicker.availability import endpoint as availability_endpoint
 from inquicker.booking import visit_settings_endpoint, visit_token_endpoint, visits_endpoint
 from inquicker.catalog.registry import build_registry
@@ -23,9 +24,11 @@ from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
 from inquicker.db.migrate import schema_head
 from inquicker.jsonapi.errors import ApiError, ErrorObject
+from inquicker.jsonapi.operations import Operation
 from inquicker.jsonapi.routes import Api, CachedReads, error_response, internal_error_response
 from inquicker.logs import RequestMiddleware, configure_logging
 from inquicker.malloc import tune_for_threads
+from inquicker.openapi_pending import PENDING_OPERATIONS
 from inquicker.settings import Settings, get_settings
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -77,9 +80,17 @@ def create_app(
             )
         return JSONResponse({"status": "ok", "database": "ok", "schema": version})
 
+    def operations() -> list[Operation]:
+        # Read when the document is first asked for: every endpoint's routes, then those
+        # the SPEC defines that no endpoint serves yet.
+        served = [op for endpoint in api.endpoints.values() for op in endpoint.operations]
+        return [*served, *PENDING_OPERATIONS]
+
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
+        # Before the API's /{hostname} routes, which would take "openapi.json" for a site.
+        *docs_routes(registry, operations, settings.page_size_max),
     ]
     for prefix in ("/api/v3", "/v3"):
         routes.append(Route(prefix + "/{hostname}/{rest:path}", api.handle, methods=ALL_METHODS))

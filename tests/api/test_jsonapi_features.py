@@ -29,8 +29,8 @@ def get_error(client: TestClient, keys: Keys, path: str, params) -> dict:  # typ
 
 
 def page_link(base: str, *params: tuple[str, str]) -> str:
-    """A page link exactly as the server spells it (brackets unescaped)."""
-    return f"{base}?{urlencode(list(params), safe='[]')}"
+    """A page link exactly as the server spells it (brackets percent-encoded, SPEC section 3)."""
+    return f"{base}?{urlencode(list(params))}"
 
 
 def by_ref(doc: dict) -> dict[tuple[str, str], dict]:  # type: ignore[type-arg]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from inquicker.availability.engine import format_times, offered_times
+from inquicker.availability.operations import AVAILABILITY_OPERATIONS
 from inquicker.availability.repository import BookableSchedule, cached_schedules, seats_taken
 from inquicker.catalog.models import AppointmentType
 from inquicker.jsonapi.context import RequestContext
@@ -196,4 +197,10 @@ def _times_for(
     return {"schedule-id": schedule.id, "appointment-type": type_id, "times": times}
 
 
-ENDPOINT = Endpoint(frozenset(READ_METHODS), available_times, scope="read", max_segments=1)
+ENDPOINT = Endpoint(
+    frozenset(READ_METHODS),
+    available_times,
+    scope="read",
+    max_segments=1,
+    operations=AVAILABILITY_OPERATIONS,
+)

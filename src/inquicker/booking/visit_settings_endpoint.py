@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from inquicker.booking.operations import VISIT_SETTINGS_OPERATIONS
 from inquicker.booking.rules import effective_settings, to_api_objects
 from inquicker.booking.visit_settings import Validation, VisitSettings
 from inquicker.catalog.schedule_models import Schedule
@@ -96,4 +97,5 @@ ENDPOINT = Endpoint(
     max_segments=2,
     cache_control=CATALOG_CACHE,
     cacheable=True,
+    operations=VISIT_SETTINGS_OPERATIONS,
 )

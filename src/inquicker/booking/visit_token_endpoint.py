@@ -16,6 +16,7 @@ from inquicker.availability.repository import (
 )
 from inquicker.booking import seats
 from inquicker.booking.models import VisitToken
+from inquicker.booking.operations import VISIT_TOKEN_OPERATIONS
 from inquicker.booking.tokens import TOKEN_MINUTES, mint
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found
@@ -175,4 +176,11 @@ def issue_token(ctx: RequestContext, req: ApiRequest) -> Response:
     return Response(token, media_type=JWT_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 
-ENDPOINT = Endpoint(frozenset({"GET"}), issue_token, scope="book", max_segments=1, writes=True)
+ENDPOINT = Endpoint(
+    frozenset({"GET"}),
+    issue_token,
+    scope="book",
+    max_segments=1,
+    writes=True,
+    operations=VISIT_TOKEN_OPERATIONS,
+)

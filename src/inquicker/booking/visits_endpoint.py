@@ -13,6 +13,7 @@ from typing import Any
 from starlette.responses import Response
 
 from inquicker.booking import management, phi
+from inquicker.booking.operations import VISITS_OPERATIONS
 from inquicker.booking.repository import (
     BookedVisit,
     visit_by_id,
@@ -157,6 +158,7 @@ def make_endpoint(registry: Registry) -> Endpoint:
         max_segments=4,
         writes=True,
         methods_for=_methods,
+        operations=VISITS_OPERATIONS,
     )
 
 

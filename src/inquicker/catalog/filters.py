@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 MAX_FILTER_VALUES = 100
@@ -29,19 +28,33 @@ def _scalar(value: Any) -> str:
     raise ValueError("expected a string, a number or a list of them.")
 
 
-def choice(mapping: dict[str, str]) -> Callable[[Any], list[str]]:
+def choice(mapping: dict[str, str]) -> Choice:
     """Values from a fixed set (case-insensitive), mapped to their stored form."""
-    lowered = {k.lower(): v for k, v in mapping.items()}
+    return Choice(mapping)
 
-    def parse(raw: Any) -> list[str]:
+
+class Choice:
+    """The parse function of a fixed set of values; it also describes the set (OpenAPI)."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+        self.lowered = {k.lower(): v for k, v in mapping.items()}
+
+    def __call__(self, raw: Any) -> list[str]:
         values = string_list(raw)
-        bad = [v for v in values if v.lower() not in lowered]
+        bad = [v for v in values if v.lower() not in self.lowered]
         if bad:
-            allowed = ", ".join(mapping)
+            allowed = ", ".join(self.mapping)
             raise ValueError(f"unknown value(s) {', '.join(bad)}; allowed: {allowed}.")
-        return list(dict.fromkeys(lowered[v.lower()] for v in values))
+        return list(dict.fromkeys(self.lowered[v.lower()] for v in values))
 
-    return parse
+    @property
+    def openapi_schema(self) -> dict[str, Any]:
+        """The allowed values, for the OpenAPI document (several may be comma-separated)."""
+        return {"type": "string", "enum": list(self.mapping)}
+
+
+BOOLEAN_SCHEMA = {"type": "string", "enum": ["true", "false", "1", "0", "yes", "no"]}
 
 
 def boolean(raw: Any) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Select, func, or_, select
 
-from inquicker.catalog.filters import boolean, choice, string_list
+from inquicker.catalog.filters import BOOLEAN_SCHEMA, boolean, choice, string_list
 from inquicker.catalog.models import (
     AppointmentType,
     InsurancePlan,
@@ -165,9 +165,15 @@ def _round_miles(miles: float | None) -> float | None:
     return None if miles is None else round(miles, 2)
 
 
+NEAR_SCHEMA = {
+    "type": "string",
+    "description": "[latitude,longitude] as a JSON array, e.g. [36.16,-86.78].",
+    "pattern": r"^\[ *-?[0-9]+(\.[0-9]+)? *, *-?[0-9]+(\.[0-9]+)? *\]$",
+}
+
 PROVIDER_FILTERS: tuple[Filter, ...] = (
     Filter("service", string_list, _service),
-    Filter("accepting-new-patients", boolean, _accepting),
+    Filter("accepting-new-patients", boolean, _accepting, schema=BOOLEAN_SCHEMA),
     Filter(
         "affiliation", choice({"employed": "employed", "affiliated": "affiliated"}), _affiliation
     ),
@@ -177,7 +183,7 @@ PROVIDER_FILTERS: tuple[Filter, ...] = (
     Filter("insurance", string_list, _insurance),
     Filter("language", string_list, _language),
     Filter("medical-group", string_list, _medical_group),
-    Filter("near", parse_near, _near),
+    Filter("near", parse_near, _near, schema=NEAR_SCHEMA),
     Filter(
         "provider-type",
         choice({"practitioner": "Practitioner", "healthresource": "Health Resource"}),

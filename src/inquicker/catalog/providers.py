@@ -30,6 +30,17 @@ def _list(value: Any) -> list[Any]:
     return list(value or [])
 
 
+# Schemas of the values the SQL types cannot tell (JSON columns, bulk loaders).
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_REFS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+    },
+}
+
 PROVIDER_ATTRIBUTES: tuple[Attr, ...] = (
     Attr("name", Provider.name, sortable=True),
     Attr("suffix", Provider.suffix),
@@ -42,11 +53,11 @@ PROVIDER_ATTRIBUTES: tuple[Attr, ...] = (
     Attr("profile-image", Provider.profile_image),
     Attr("grad-school", Provider.grad_school),
     Attr("undergrad-school", Provider.undergrad_school),
-    Attr("backgrounds", Provider.backgrounds, convert=_list),
-    Attr("subspecialties", Provider.subspecialties, convert=_list),
-    Attr("languages", Provider.languages, convert=_list),
-    Attr("appointment-types", loader=load_appointment_types, default=()),
-    Attr("medical-groups", loader=load_medical_groups, default=()),
+    Attr("backgrounds", Provider.backgrounds, convert=_list, schema=_STRINGS),
+    Attr("subspecialties", Provider.subspecialties, convert=_list, schema=_STRINGS),
+    Attr("languages", Provider.languages, convert=_list, schema=_STRINGS),
+    Attr("appointment-types", loader=load_appointment_types, default=(), schema=_REFS),
+    Attr("medical-groups", loader=load_medical_groups, default=(), schema=_REFS),
 )
 
 PROVIDER_RELATIONSHIPS: tuple[Rel, ...] = (

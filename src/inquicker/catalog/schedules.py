@@ -44,7 +44,7 @@ SCHEDULE_ATTRIBUTES: tuple[Attr, ...] = (
     Attr("service", Service.name.label("service_name"), sortable=True),
     Attr("sort-order", Schedule.sort_order, sortable=True),
     Attr("time-zone-name", Schedule.time_zone_name),
-    Attr("hours", loader=load_hours),
+    Attr("hours", loader=load_hours, schema={"anyOf": [{"type": "string"}, {"type": "null"}]}),
     Attr("age-limit-direction", Schedule.age_limit_direction),
     Attr("age-limit-threshold", Schedule.age_limit_threshold),
     Attr("accepting-new-patients", Schedule.accepting_new_patients),

@@ -105,7 +105,9 @@ def page_links(
 
     def link(number: int) -> str:
         query = [*kept, ("page[number]", str(number)), ("page[size]", str(page_size))]
-        return f"{request_url}?{urlencode(query, safe='[]')}"
+        # Brackets percent-encoded too (page%5Bnumber%5D): RFC 3986 does not allow them bare
+        # in a query, and strict URL parsers refuse such links (SPEC section 3).
+        return f"{request_url}?{urlencode(query)}"
 
     links = {"first": link(1), "last": link(last)}
     if page_number > 1:

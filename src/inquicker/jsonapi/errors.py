@@ -57,7 +57,14 @@ class ApiError(Exception):
         return 500 if any(s >= 500 for s in statuses) else 400
 
     def render(self) -> dict[str, Any]:
-        return {"errors": [e.render() for e in self.errors]}
+        # JSON:API requires unique error objects; a repeated parameter can find the same
+        # problem twice (e.g. ?page[number]=x&page[number]=x).
+        rendered: list[dict[str, Any]] = []
+        for error in self.errors:
+            item = error.render()
+            if item not in rendered:
+                rendered.append(item)
+        return {"errors": rendered}
 
 
 def bad_parameter(parameter: str, detail: str, code: str = "invalid-parameter") -> ErrorObject:

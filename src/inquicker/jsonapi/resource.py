@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,9 @@ class Attr:
     loader: BulkLoader | None = None
     default: Any = None
     convert: Callable[[Any], Any] | None = None
+    # JSON Schema of the value for the OpenAPI document; derived from ``column``'s SQL type
+    # when not given (a loader or a JSON column must give it).
+    schema: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,10 @@ class Filter:
     name: str
     parse: Callable[[Any], Any]
     apply: Callable[[ListQuery, Any, RequestContext], None]
+    # JSON Schema of the bracket spelling's value (filter[name]=...) for the OpenAPI document;
+    # a plain string when not given. Fixed sets list their values (``enum``).
+    schema: Mapping[str, Any] | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from inquicker.jsonapi.handlers import (
     show_resource,
 )
 from inquicker.jsonapi.negotiation import MEDIA_TYPE, check_accept
+from inquicker.jsonapi.operations import Operation
 from inquicker.jsonapi.query import dasherize
 from inquicker.jsonapi.resource import Registry
 from inquicker.jsonapi.response_cache import CachedDocument, ResponseCache, cache_key
@@ -94,6 +95,8 @@ class Endpoint:
     # Successful reads depend on catalog data only (never on bookings or the clock), so
     # their rendered documents may be served from the response cache.
     cacheable: bool = False
+    # The endpoint's routes as data, for the OpenAPI document (jsonapi/operations.py).
+    operations: tuple[Operation, ...] = ()
 
     def allowed(self, segments: tuple[str, ...]) -> frozenset[str]:
         return self.methods_for(segments) if self.methods_for else self.methods
