@@ -163,12 +163,24 @@ class HealthSystemIn(Section):
     gtag_id: Annotated[str, Field(max_length=100)] | None = None
     features: Annotated[list[Feature], AfterValidator(_unique)] = Field(default_factory=list)
     hold_minutes: int = Field(default=30, ge=0, le=1440)
+    # SMART Scheduling Links: publish Locations, Schedules and Slots without a key.
+    publish_slots: bool = False
     visit_settings: VisitSettings = Field(default_factory=VisitSettings)
+
+
+def _booking_url_template(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+    return value
 
 
 class SiteIn(Section):
     hostname: Hostname
     name: Name | None = None
+    # The booking deep link of published Slots: {schedule}, {slot} and {start} are filled in.
+    booking_url_template: (
+        Annotated[str, Field(max_length=1000), AfterValidator(_booking_url_template)] | None
+    ) = None
 
 
 class RegionIn(Section):
