@@ -180,6 +180,9 @@ def book(ctx: RequestContext, req: ApiRequest) -> Any:
         schedule_id, start_epoch = schedule.id, target.start
     schedule = cached_schedules(session, ctx.memo, ctx.tenant, [schedule_id])[schedule_id]
     start = format_times([start_epoch], schedule.rules.time_zone)[0]
+    # A proposal without a type is of the schedule's default type (SPEC section 13).
+    default = schedule.default_type()
+    type_id = type_id or (default.id if default else None)
     body = _visit_body(parts, schedule_id, start, type_id)
     print_ = fingerprint(body)
     key = req.headers.get("idempotency-key", "").strip()[:200] or None
