@@ -23,6 +23,8 @@ from inquicker.catalog.registry import build_registry
 from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
 from inquicker.db.migrate import schema_head
+from inquicker.fhir.routes import PREFIX as FHIR_PREFIX
+from inquicker.fhir.routes import FhirApi
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.jsonapi.operations import Operation
 from inquicker.jsonapi.routes import Api, CachedReads, error_response, internal_error_response
@@ -95,6 +97,9 @@ def create_app(
     for prefix in ("/api/v3", "/v3"):
         routes.append(Route(prefix + "/{hostname}/{rest:path}", api.handle, methods=ALL_METHODS))
         routes.append(Route(prefix + "/{hostname}", api.handle, methods=ALL_METHODS))
+    fhir = FhirApi(api)
+    routes.append(Route(FHIR_PREFIX + "/{hostname}/{rest:path}", fhir.handle, methods=ALL_METHODS))
+    routes.append(Route(FHIR_PREFIX + "/{hostname}", fhir.handle, methods=ALL_METHODS))
 
     async def on_api_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)

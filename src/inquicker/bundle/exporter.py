@@ -129,6 +129,7 @@ def _health_system(hs: HealthSystem) -> dict[str, Any]:
         "gtag_id": hs.gtag_id,
         "features": sorted(hs.features or []),
         "hold_minutes": hs.hold_minutes,
+        "publish_slots": hs.publish_slots,
         "visit_settings": _visit_settings(hs.visit_settings),
     }
     # Settings added after the bundle format's first release are written only when they
@@ -140,12 +141,15 @@ def _health_system(hs: HealthSystem) -> dict[str, Any]:
 
 def _sites(session: Session, hs_pk: int) -> list[dict[str, Any]]:
     stmt = (
-        select(Site.hostname, Site.name)
+        select(Site.hostname, Site.name, Site.booking_url_template)
         .join(SiteHealthSystem, SiteHealthSystem.site_pk == Site.pk)
         .where(SiteHealthSystem.health_system_pk == hs_pk)
         .order_by(Site.hostname)
     )
-    return [{"hostname": hostname, "name": name} for hostname, name in session.execute(stmt)]
+    return [
+        {"hostname": hostname, "name": name, "booking_url_template": template}
+        for hostname, name, template in session.execute(stmt)
+    ]
 
 
 def _location(loc: Any, regions: dict[int, str]) -> dict[str, Any]:

@@ -128,6 +128,7 @@ def _health_system_values(spec: HealthSystemIn) -> dict[str, Any]:
         "features": sorted(spec.features),
         "hold_minutes": spec.hold_minutes,
         "cancellation_cutoff_minutes": spec.cancellation_cutoff_minutes,
+        "publish_slots": spec.publish_slots,
         "visit_settings": dump_visit_settings(spec.visit_settings),
     }
 
@@ -264,12 +265,21 @@ def _write_sites(session: Session, hs_pk: int, sites: list[SiteIn]) -> SectionCo
     for spec in sites:
         site = found.get(spec.hostname)
         if site is None:
-            site = Site(hostname=spec.hostname, name=spec.name)
+            site = Site(
+                hostname=spec.hostname,
+                name=spec.name,
+                booking_url_template=spec.booking_url_template,
+            )
             session.add(site)
             session.flush()
             counts.created += 1
-        elif site.name != spec.name or site.pk not in linked:
+        elif (
+            site.name != spec.name
+            or site.booking_url_template != spec.booking_url_template
+            or site.pk not in linked
+        ):
             site.name = spec.name
+            site.booking_url_template = spec.booking_url_template
             counts.updated += 1
         else:
             counts.unchanged += 1

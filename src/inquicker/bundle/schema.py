@@ -165,12 +165,24 @@ class HealthSystemIn(Section):
     hold_minutes: int = Field(default=30, ge=0, le=1440)
     # Partners may not cancel later than this before the visit (0: no cutoff; a week max).
     cancellation_cutoff_minutes: int = Field(default=0, ge=0, le=10080)
+    # SMART Scheduling Links: publish Locations, Schedules and Slots without a key.
+    publish_slots: bool = False
     visit_settings: VisitSettings = Field(default_factory=VisitSettings)
+
+
+def _booking_url_template(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+    return value
 
 
 class SiteIn(Section):
     hostname: Hostname
     name: Name | None = None
+    # The booking deep link of published Slots: {schedule}, {slot} and {start} are filled in.
+    booking_url_template: (
+        Annotated[str, Field(max_length=1000), AfterValidator(_booking_url_template)] | None
+    ) = None
 
 
 class RegionIn(Section):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inquicker.db.base import Base, utcnow
@@ -33,6 +33,8 @@ class HealthSystem(Base):
     last_confirmation_number: Mapped[int] = mapped_column(Integer, default=0)
     # Partners may not cancel later than this many minutes before the visit (0: any time).
     cancellation_cutoff_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # SMART Scheduling Links: $bulk-publish is public (no key) only when this is on.
+    publish_slots: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Site(Base):
@@ -41,6 +43,8 @@ class Site(Base):
     pk: Mapped[int] = mapped_column(primary_key=True)
     hostname: Mapped[str] = mapped_column(String(255), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
+    # Where a published Slot's booking deep link points ({schedule}, {slot}, {start} filled in).
+    booking_url_template: Mapped[str | None] = mapped_column(String(1000))
 
 
 class SiteHealthSystem(Base):

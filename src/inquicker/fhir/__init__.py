@@ -1,0 +1,1 @@
+"""FHIR R4 and SMART Scheduling Links: thin translations over catalog, availability, booking."""
