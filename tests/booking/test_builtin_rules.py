@@ -348,15 +348,16 @@ def test_every_violation_is_reported_together() -> None:
         "has-physician": True,
         "insurance-plan-permalink": "cigna",
     }
+    # In the order visit-settings reports the rules (the age limit is the birthdate rule's).
     assert [(v.attribute, v.code) for v in builtin_violations(attrs, ctx)] == [
         ("appointment-at", "blank"),
         ("first-name", "blank"),
         ("last-name", "blank"),
         ("new-patient", "blank"),
         ("phone-number", "blank"),
+        ("birthdate", "age-limit"),
         ("email", "invalid-email"),
         ("appointment-type", "blank"),
-        ("birthdate", "age-limit"),
         ("caregiver-name", "blank"),
         ("weeks-pregnant", "blank"),
         ("insurance-plan-permalink", "not-accepted"),
