@@ -427,3 +427,16 @@ def test_age_rules_agree_with_age_on(born: date, ctx: RuleContext) -> None:
         or (ctx.age_limit_direction == "younger" and age >= limit)
     )
     assert (("birthdate", "age-limit") in found) == refused
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["a@b.test", "a@b.example", "a@b.invalid", "a@localhost.localhost", "a@B.EXAMPLE"],
+)
+def test_reserved_top_level_domains_are_refused(email: str) -> None:
+    assert violations(email=email) == [("email", "invalid-email")]
+
+
+@pytest.mark.parametrize("email", ["a@example.com", "a@test.org", "a@invalid.co", "a@b.tests"])
+def test_names_that_only_look_reserved_pass(email: str) -> None:
+    assert violations(email=email) == []

@@ -57,7 +57,14 @@ class ApiError(Exception):
         return 500 if any(s >= 500 for s in statuses) else 400
 
     def render(self) -> dict[str, Any]:
-        return {"errors": [e.render() for e in self.errors]}
+        # The same problem found by two rules (say, a health-system feature and a schedule's
+        # own setting both requiring a field) is reported once: JSON:API's error array holds
+        # unique objects.
+        unique: dict[str, dict[str, Any]] = {}
+        for error in self.errors:
+            rendered = error.render()
+            unique.setdefault(repr(sorted(rendered.items())), rendered)
+        return {"errors": list(unique.values())}
 
 
 def bad_parameter(parameter: str, detail: str, code: str = "invalid-parameter") -> ErrorObject:
