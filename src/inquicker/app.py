@@ -30,7 +30,6 @@ from inquicker.jsonapi.operations import Operation
 from inquicker.jsonapi.routes import Api, CachedReads, error_response, internal_error_response
 from inquicker.logs import RequestMiddleware, configure_logging
 from inquicker.malloc import tune_for_threads
-from inquicker.openapi_pending import PENDING_OPERATIONS
 from inquicker.settings import Settings, get_settings
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -83,10 +82,8 @@ def create_app(
         return JSONResponse({"status": "ok", "database": "ok", "schema": version})
 
     def operations() -> list[Operation]:
-        # Read when the document is first asked for: every endpoint's routes, then those
-        # the SPEC defines that no endpoint serves yet.
-        served = [op for endpoint in api.endpoints.values() for op in endpoint.operations]
-        return [*served, *PENDING_OPERATIONS]
+        # Read when the document is first asked for: every endpoint's routes.
+        return [op for endpoint in api.endpoints.values() for op in endpoint.operations]
 
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),

@@ -362,8 +362,10 @@ CASES = [
         large_path=f"/schedules/{SMITH_NASH}/relationships/appointment-types",
     ),
     # --- booking forms and availability ------------------------------------------------------
-    # site, key, the schedule's and its health system's settings
-    Case("visit-settings", 3, f"/visit-settings/{CHEN_PC}"),
+    # site, key, the schedule's and its health system's settings, the plans it accepts, and
+    # (for the types it offers) its rules: schedule, hours, exceptions, appointment types --
+    # the memoised facts the booking path checks visits against
+    Case("visit-settings", 8, f"/visit-settings/{CHEN_PC}"),
     # site, key, schedules, their weekly hours, their exceptions, their appointment types,
     # seats taken
     Case(
@@ -372,6 +374,13 @@ CASES = [
         "/available-appointment-times",
         (("schedule_ids[]", CHEN_PC),),
         large_params=tuple(("schedule_ids[]", s) for s in TEN),
+    ),
+    # site, key, schedule, weekly hours, exceptions, appointment types, seats by kind
+    Case(
+        "explain",
+        7,
+        "/available-appointment-times/explain",
+        (("schedule_id", CHEN_PC), ("date", "2026-12-03")),
     ),
 ]
 

@@ -348,15 +348,16 @@ def test_every_violation_is_reported_together() -> None:
         "has-physician": True,
         "insurance-plan-permalink": "cigna",
     }
+    # In the order visit-settings reports the rules (the age limit is the birthdate rule's).
     assert [(v.attribute, v.code) for v in builtin_violations(attrs, ctx)] == [
         ("appointment-at", "blank"),
         ("first-name", "blank"),
         ("last-name", "blank"),
         ("new-patient", "blank"),
         ("phone-number", "blank"),
+        ("birthdate", "age-limit"),
         ("email", "invalid-email"),
         ("appointment-type", "blank"),
-        ("birthdate", "age-limit"),
         ("caregiver-name", "blank"),
         ("weeks-pregnant", "blank"),
         ("insurance-plan-permalink", "not-accepted"),
@@ -426,3 +427,16 @@ def test_age_rules_agree_with_age_on(born: date, ctx: RuleContext) -> None:
         or (ctx.age_limit_direction == "younger" and age >= limit)
     )
     assert (("birthdate", "age-limit") in found) == refused
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["a@b.test", "a@b.example", "a@b.invalid", "a@localhost.localhost", "a@B.EXAMPLE"],
+)
+def test_reserved_top_level_domains_are_refused(email: str) -> None:
+    assert violations(email=email) == [("email", "invalid-email")]
+
+
+@pytest.mark.parametrize("email", ["a@example.com", "a@test.org", "a@invalid.co", "a@b.tests"])
+def test_names_that_only_look_reserved_pass(email: str) -> None:
+    assert violations(email=email) == []

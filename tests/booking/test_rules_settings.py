@@ -86,7 +86,7 @@ def test_to_api_objects_shapes_ids_and_order() -> None:
             "attributes": {
                 "kind": "acceptance",
                 "attributes": ["terms"],
-                "accept": ["1", "true", "yes"],
+                "accept": "1",
                 "allow-nil": True,
             },
         },
@@ -153,7 +153,7 @@ def test_to_api_objects_show_set_parameters_over_defaults() -> None:
     assert obj["attributes"] == {
         "kind": "acceptance",
         "attributes": ["t"],
-        "accept": ["ok"],
+        "accept": "ok",  # one value: the reference's string form
         "allow-nil": False,
     }
 

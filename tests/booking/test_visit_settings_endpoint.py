@@ -62,8 +62,147 @@ def seeded(keys: Keys, session_factory: sessionmaker[Session]) -> Keys:
     return keys
 
 
+TEXT_1000 = [
+    "address",
+    "address-2",
+    "appointment-type",
+    "caregiver-name",
+    "city",
+    "email",
+    "first-name",
+    "gender",
+    "insurance-group-number",
+    "insurance-member-number",
+    "insurance-plan-full-address",
+    "insurance-plan-name",
+    "insurance-plan-permalink",
+    "insurance-plan-phone-number",
+    "last-name",
+    "last-test-date",
+    "last-test-location",
+    "middle-initial",
+    "phone-number",
+    "primary-care-physician",
+    "referring-provider-name",
+    "remote-uid",
+    "state",
+    "translator-language",
+    "zip",
+]
+REQUIRED = [
+    "appointment-at",
+    "birthdate",
+    "email",
+    "first-name",
+    "last-name",
+    "gender",
+    "new-patient",
+    "phone-number",
+]
+YES_NO = [
+    "has-physician",
+    "new-patient",
+    "optin",
+    "pregnant",
+    "requires-standing-assistance",
+    "requires-translator",
+]
+
+
+def builtin_objects(schedule_id: str, types: list[str], plans: list[str]) -> list[dict[str, Any]]:
+    """The built-in rules every schedule reports (spec section 7), for these types (in
+    priority order) and plans."""
+
+    def v(local: str, **attributes: Any) -> dict[str, Any]:
+        return {
+            "type": "validation",
+            "id": f"{schedule_id}-validation-{local}",
+            "attributes": attributes,
+        }
+
+    plan_rule = (
+        v(
+            "inclusion-insurance-plan-permalink",
+            kind="inclusion",
+            attributes=["insurance-plan-permalink"],
+            **{"in": plans},
+        )
+        if plans
+        else v(
+            "length-insurance-plan-permalink",
+            kind="length",
+            attributes=["insurance-plan-permalink"],
+            maximum=0,
+        )
+    )
+    return [
+        v("presence-" + "+".join(REQUIRED), kind="presence", attributes=REQUIRED),
+        v("birthdate-birthdate", kind="birthdate", attributes=["birthdate"]),
+        v("email-email", kind="email", attributes=["email"]),
+        v("phone-phone-number", kind="phone", attributes=["phone-number"]),
+        v(
+            "inclusion-gender",
+            kind="inclusion",
+            attributes=["gender"],
+            **{"in": ["female", "male"]},
+        ),
+        v("presence-appointment-type", kind="presence", attributes=["appointment-type"]),
+        v(
+            "inclusion-appointment-type",
+            kind="inclusion",
+            attributes=["appointment-type"],
+            **{"in": types},
+        ),
+        v(
+            "presence-caregiver-name",
+            kind="presence",
+            attributes=["caregiver-name"],
+            **{"when-attribute": "birthdate", "when-age-at-most": 13},
+        ),
+        v(
+            "presence-weeks-pregnant",
+            kind="presence",
+            attributes=["weeks-pregnant"],
+            **{"when-attribute": "pregnant", "when-in": [True]},
+        ),
+        v(
+            "numericality-weeks-pregnant",
+            kind="numericality",
+            attributes=["weeks-pregnant"],
+            **{"only-integer": True, "greater-than": -1, "less-than": 46},
+        ),
+        plan_rule,
+        *(
+            v(f"inclusion-{name}", kind="inclusion", attributes=[name], **{"in": [True, False]})
+            for name in YES_NO
+        ),
+        v("length-" + "+".join(TEXT_1000), kind="length", attributes=TEXT_1000, maximum=1000),
+        v(
+            "length-referer+url+user-agent",
+            kind="length",
+            attributes=["referer", "url", "user-agent"],
+            maximum=4000,
+        ),
+        v(
+            "length-comments+patient-complaint",
+            kind="length",
+            attributes=["comments", "patient-complaint"],
+            maximum=5000,
+        ),
+    ]
+
+
+S1_BUILTIN = (["sick-visit", "annual-physical"], ["aetna-ppo", "cigna-hmo"])
+
+
 def expected_objects(schedule_id: str, *, override: bool) -> list[dict[str, Any]]:
+    builtin = (
+        builtin_objects(schedule_id, *S1_BUILTIN)
+        if override
+        else builtin_objects(schedule_id, ["consult"], ["aetna-ppo"])
+    )
     objects: list[dict[str, Any]] = [
+        *builtin,
         {
             "type": "validation",
             "id": f"{schedule_id}-validation-presence-first-name+last-name",
@@ -133,18 +272,19 @@ def test_other_tenant_sees_its_own_settings(vs_client: ApiClient, seeded: Keys) 
     response = vs_client.get(url(f"/visit-settings/{BETA_S1}", seeded.beta_read, host=BETA_HOST))
     assert response.status_code == 200, response.text
     assert response.json()["data"] == [
+        *builtin_objects(BETA_S1, ["beta-visit"], ["beta-plan"]),
         {
             "type": "screening-questions",
             "id": f"{BETA_S1}-screening-questions",
             "attributes": {"url": "https://beta.example/screen"},
-        }
+        },
     ]
 
 
-def test_empty_settings_are_an_empty_list(vs_client: ApiClient, keys: Keys) -> None:
+def test_empty_settings_report_the_builtin_rules_only(vs_client: ApiClient, keys: Keys) -> None:
     response = vs_client.get(url(f"/visit-settings/{ALPHA_S1}", keys.alpha_read))
     assert response.status_code == 200, response.text
-    assert response.json()["data"] == []
+    assert response.json()["data"] == builtin_objects(ALPHA_S1, *S1_BUILTIN)
 
 
 def test_underscore_path_and_v3_prefix_are_aliases(vs_client: ApiClient, seeded: Keys) -> None:
@@ -214,7 +354,7 @@ def test_sparse_fieldsets(vs_client: ApiClient, seeded: Keys) -> None:
     params = [("fields[validation]", "kind,with"), ("fields[patient-instructions]", "")]
     response = vs_client.get(url(f"/visit-settings/{ALPHA_S1}", seeded.alpha_read, params=params))
     assert response.status_code == 200, response.text
-    assert [o["attributes"] for o in response.json()["data"]] == [
+    assert [o["attributes"] for o in response.json()["data"]][20:] == [
         {"kind": "presence"},
         {"kind": "format", "with": r"\A\d{5}\z"},
         {"kind": "length"},

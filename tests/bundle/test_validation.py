@@ -371,3 +371,38 @@ def test_defaults_match_the_columns_and_schedule_ids_are_canonical() -> None:
     ((_, plan_type),) = bundle.appointment_types
     assert (plan_type.priority, plan_type.duration_minutes) == (5, 15)
     assert bundle.insurance_acceptance is None  # absent: acceptance is left alone
+
+
+def test_visit_settings_parameters_in_the_reference_types() -> None:
+    rules = [
+        {"kind": "acceptance", "attributes": ["terms"], "accept": "1"},
+        {"kind": "inclusion", "attributes": ["requires-translator"], "in": ["yes", "no"]},
+        {"kind": "inclusion", "attributes": ["new-patient"], "in": [True]},
+        {"kind": "length", "attributes": ["zip"], "is": 5},
+        {
+            "kind": "presence",
+            "attributes": ["translator-language"],
+            "when_attribute": "requires-translator",
+            "when_in": ["yes"],
+        },
+    ]
+    bundle = parsed(catalog(schedules=[schedule(visit_settings={"validations": rules})]))
+    [(_, item)] = bundle.schedules
+    validations = item.visit_settings.validations
+    assert validations[0].accept == "1"
+    assert validations[1].in_ == [True, False]
+    assert validations[2].in_ == [True]
+    assert validations[3].is_ == 5
+    assert validations[4].when_in == [True]
+
+
+def test_built_in_only_parameters_are_refused_in_a_bundle() -> None:
+    rules = [
+        {"kind": "birthdate", "attributes": ["birthdate"], "minimum_age": 18},
+        {"kind": "presence", "attributes": ["x"], "when_attribute": "birthdate"},
+    ]
+    found = problems_of(catalog(schedules=[schedule(visit_settings={"validations": rules})]))
+    [problem] = found
+    assert problem.path.startswith("schedules[0].visit_settings")
+    assert "age_limit" in problem.message
+    assert "'when_attribute' and 'when_in' go together" in problem.message

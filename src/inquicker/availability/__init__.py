@@ -8,7 +8,8 @@ No I/O and no database: the caller loads the rules and the seats taken, then cal
   on construction (ValueError / ZoneInfoNotFoundError). Weekday 0 is Monday. An exception
   with no ranges closes its date; otherwise its ranges replace that date's weekly ranges
   (if a date has both kinds, closed wins). Several ranges per day may be given; each lays
-  out its own cells.
+  out its own cells. ``blocked=(BlockedRange(starts, ends), ...)`` (aware instants) takes
+  every cell overlapping a range out of the open hours.
 - ``offered_times(rules, duration_minutes, taken, window_start, window_end, now) -> list[int]``
   -- UTC epoch seconds, ascending, of the starts offered for an appointment type, where
   ``taken`` maps a cell's UTC start (epoch seconds) to the seats booked or held in it. A
@@ -19,6 +20,9 @@ No I/O and no database: the caller loads the rules and the seats taken, then cal
   booking at ``start`` claims, or None if the rules (ignoring seats, lead, horizon and
   window) do not allow that start.
 - ``cells_needed(rules, duration_minutes) -> int`` -- ceil(duration / slot).
+- ``explain_day(rules, duration_minutes, on, Seats(booked, held), now) -> list[GridTime]``
+  (``availability.explain``) -- every grid time of a local date with the reason it is not
+  offered (None when offered_times offers it); see that module for the reasons.
 - ``format_times(times, time_zone) -> list[str]`` -- ISO 8601 local times with the UTC
   offset in force at each instant, seconds always present: "2026-03-09T09:00:00-04:00".
 
@@ -28,6 +32,7 @@ fall-back has two (one per offset).
 """
 
 from inquicker.availability.engine import (
+    BlockedRange,
     DateException,
     OpenRange,
     ScheduleRules,
@@ -38,6 +43,7 @@ from inquicker.availability.engine import (
 )
 
 __all__ = [
+    "BlockedRange",
     "DateException",
     "OpenRange",
     "ScheduleRules",

@@ -1,4 +1,4 @@
-"""GET /available-appointment-times (SPEC section 5)."""
+"""GET /available-appointment-times (SPEC section 5), and its /explain sub-route (12b)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from inquicker.availability.engine import format_times, offered_times
+from inquicker.availability.explain_endpoint import explain_times
 from inquicker.availability.operations import AVAILABILITY_OPERATIONS
 from inquicker.availability.repository import BookableSchedule, cached_schedules, seats_taken
 from inquicker.catalog.models import AppointmentType
 from inquicker.jsonapi.context import RequestContext
-from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
+from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found, raise_if_any
 from inquicker.jsonapi.routes import READ_METHODS, ApiRequest, Endpoint
 
 MAX_SCHEDULES = 100
@@ -197,10 +198,19 @@ def _times_for(
     return {"schedule-id": schedule.id, "appointment-type": type_id, "times": times}
 
 
+def _route(ctx: RequestContext, req: ApiRequest) -> Response:
+    """The times themselves, or /explain below them; any other sub-path is 404."""
+    if len(req.segments) == 1:
+        return available_times(ctx, req)
+    if req.segments[1] == "explain":
+        return explain_times(ctx, req)
+    raise not_found("No such route.")
+
+
 ENDPOINT = Endpoint(
     frozenset(READ_METHODS),
-    available_times,
+    _route,
     scope="read",
-    max_segments=1,
+    max_segments=2,
     operations=AVAILABILITY_OPERATIONS,
 )

@@ -3,17 +3,18 @@
 Instants are integer UTC epoch seconds throughout. A cell is one slot of an open range,
 laid out in wall-clock time on each local date (opens, opens + slot, ... while the cell
 ends by closes), then converted to UTC: a wall time skipped by a spring-forward gap yields
-no cell, a repeated fall-back wall time yields two. A start is offered when it and the
+no cell, a repeated fall-back wall time yields two; a cell overlapping a blocked range is
+no cell. A start is offered when it and the
 following cells, stepping one slot of elapsed time at a time, are all cells with a free seat.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from datetime import datetime
 
-from inquicker.availability.rules import DateException, OpenRange, ScheduleRules
+from inquicker.availability.rules import BlockedRange, DateException, OpenRange, ScheduleRules
 from inquicker.availability.zones import (
     DAY,
     epoch_ceil,
@@ -23,9 +24,12 @@ from inquicker.availability.zones import (
 )
 
 __all__ = [
+    "BlockedRange",
     "DateException",
     "OpenRange",
     "ScheduleRules",
+    "bookable_bounds",
+    "cell_starts",
     "cells_needed",
     "covered_cells",
     "format_times",
@@ -40,8 +44,41 @@ def cells_needed(rules: ScheduleRules, duration_minutes: int) -> int:
     return -(-duration_minutes // rules.slot_minutes)
 
 
-def _cells(rules: ScheduleRules, low: int, high: int) -> list[int]:
-    """All cell starts in [low, high), ascending and unique."""
+def bookable_bounds(rules: ScheduleRules, now: datetime) -> tuple[int, int]:
+    """[earliest, latest) bookable start by lead time and horizon, as UTC epoch seconds.
+
+    Explain and offered_times both read lead and horizon here, so they cannot disagree.
+    """
+    now_s = epoch_ceil(now)
+    # Integer starts t satisfy t >= x iff t >= ceil(x), and t < x iff t < ceil(x).
+    return now_s + rules.lead_minutes * 60, now_s + rules.horizon_days * DAY
+
+
+def cell_starts(
+    rules: ScheduleRules, low: int, high: int, *, honour_blocked: bool = True
+) -> list[int]:
+    """All cell starts in [low, high), ascending and unique.
+
+    ``honour_blocked=False`` gives the cells of the open hours alone, so explain can tell
+    "blocked" from "closed".
+    """
+    cells = _open_cells(rules, low, high)
+    if honour_blocked and rules.blocked_seconds:
+        cells = _unblocked(cells, rules.blocked_seconds, rules.slot_seconds)
+    return cells
+
+
+def _unblocked(cells: list[int], blocked: tuple[tuple[int, int], ...], slot: int) -> list[int]:
+    """The cells that overlap no blocked range: a cell [c, c + slot) overlaps [s, e) iff
+    s - slot < c < e."""
+    dropped: set[int] = set()
+    for starts, ends in blocked:
+        dropped.update(cells[bisect_right(cells, starts - slot) : bisect_left(cells, ends)])
+    return [cell for cell in cells if cell not in dropped] if dropped else cells
+
+
+def _open_cells(rules: ScheduleRules, low: int, high: int) -> list[int]:
+    """Cell starts of the open hours (ignoring blocked ranges) in [low, high)."""
     if high <= low:
         return []
     name = rules.time_zone
@@ -99,14 +136,14 @@ def offered_times(
     """Start instants (UTC epoch seconds, ascending) offered for an appointment duration."""
     needed = cells_needed(rules, duration_minutes)
     slot = rules.slot_seconds
-    now_s = epoch_ceil(now)
+    earliest, latest = bookable_bounds(rules, now)
     # Integer starts t satisfy t >= x iff t >= ceil(x), and t < x iff t < ceil(x).
-    low = max(epoch_ceil(window_start), now_s + rules.lead_minutes * 60)
-    high = min(epoch_ceil(window_end), now_s + rules.horizon_days * DAY)
+    low = max(epoch_ceil(window_start), earliest)
+    high = min(epoch_ceil(window_end), latest)
     if high <= low or rules.capacity < 1:
         return []
     # A start just before `high` still needs its later cells to be free.
-    cells = _cells(rules, low, high + (needed - 1) * slot)
+    cells = cell_starts(rules, low, high + (needed - 1) * slot)
     capacity = rules.capacity
     if len(taken) <= 2 * len(cells):
         full = {cell for cell, seats in taken.items() if seats >= capacity}
@@ -131,5 +168,5 @@ def covered_cells(rules: ScheduleRules, start: int, duration_minutes: int) -> li
     needed = cells_needed(rules, duration_minutes)
     slot = rules.slot_seconds
     wanted = list(range(start, start + needed * slot, slot))
-    cells = set(_cells(rules, start, wanted[-1] + 1))
+    cells = set(cell_starts(rules, start, wanted[-1] + 1))
     return wanted if cells.issuperset(wanted) else None

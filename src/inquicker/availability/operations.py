@@ -31,6 +31,67 @@ AVAILABILITY_SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
+_STRING = {"type": "string"}
+
+EXPLAIN_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ExplainedTime": {
+        "type": "object",
+        "required": ["time", "offered", "reason"],
+        "properties": {
+            "time": {"type": "string", "format": "date-time"},
+            "offered": {"type": "boolean"},
+            "reason": nullable(
+                {
+                    "type": "string",
+                    "enum": [
+                        "closed",
+                        "exception",
+                        "blocked",
+                        "before-lead-time",
+                        "after-horizon",
+                        "full",
+                        "held",
+                        "duration-overruns-hours",
+                        "nonexistent-local-time",
+                    ],
+                }
+            ),
+        },
+    },
+}
+
+# SPEC section 12b: why each grid time of a day is or is not offered.
+EXPLAIN_OPERATIONS = (
+    Operation(
+        "get",
+        "/available-appointment-times/explain",
+        "available-appointment-times.explain",
+        "Why each grid time of a day is or is not offered",
+        (
+            Reply(
+                200,
+                "One element per grid time of the local date.",
+                "application/json",
+                {"type": "array", "items": ref("ExplainedTime")},
+            ),
+        ),
+        (400, 401, 403, 404, 406, 500, 503),
+        (
+            Param("schedule_id", "query", _STRING, "The schedule's id.", required=True),
+            Param(
+                "date",
+                "query",
+                {"type": "string", "format": "date"},
+                "The schedule-local date.",
+                required=True,
+            ),
+            Param("appointment_type", "query", _STRING, "The appointment type's id."),
+        ),
+        tags=("availability",),
+        components=EXPLAIN_SCHEMAS,
+    ),
+)
+
 AVAILABILITY_OPERATIONS = (
     Operation(
         "get",
@@ -63,4 +124,5 @@ AVAILABILITY_OPERATIONS = (
         tags=("availability",),
         components=AVAILABILITY_SCHEMAS,
     ),
+    *EXPLAIN_OPERATIONS,
 )

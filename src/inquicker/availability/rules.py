@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 
-from inquicker.availability.zones import EPOCH_ORDINAL, zone
+from inquicker.availability.zones import EPOCH_ORDINAL, epoch_ceil, epoch_floor, zone
 
 # Seconds of a local day: a wall-clock range as (opens, closes) seconds after midnight.
 SecondsRange = tuple[int, int]
@@ -55,6 +55,29 @@ class DateException:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockedRange:
+    """Time taken out of open hours (a meeting, an absence), from `starts` to `ends`.
+
+    Absolute, timezone-aware instants rather than wall-clock times: staff block "this
+    afternoon", and an instant range needs no DST reading. A cell is blocked when it
+    overlaps the range at all, so a block from 10:05 takes out the 10:00 cell.
+    """
+
+    starts: datetime
+    ends: datetime
+
+    def __post_init__(self) -> None:
+        if self.starts.utcoffset() is None or self.ends.utcoffset() is None:
+            raise ValueError("blocked ranges are timezone-aware instants")
+        if self.ends <= self.starts:
+            raise ValueError(f"a blocked range must end after it starts ({self.starts})")
+
+    def seconds(self) -> tuple[int, int]:
+        """[starts, ends) as UTC epoch seconds (a partial second counts as blocked)."""
+        return epoch_floor(self.starts), epoch_ceil(self.ends)
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleRules:
     """Everything that decides a schedule's cells, in the schedule's own IANA time zone.
 
@@ -69,6 +92,8 @@ class ScheduleRules:
     horizon_days: int = 90
     weekly: tuple[OpenRange, ...] = ()
     exceptions: tuple[DateException, ...] = ()
+    # No storage yet: a later operator feature lets staff create them (see docs/api.md).
+    blocked: tuple[BlockedRange, ...] = ()
     # Derived once at construction so each availability call only does arithmetic.
     _weekly_seconds: tuple[tuple[SecondsRange, ...], ...] = field(
         init=False, repr=False, compare=False
@@ -76,6 +101,7 @@ class ScheduleRules:
     _exception_seconds: dict[int, tuple[SecondsRange, ...]] = field(
         init=False, repr=False, compare=False
     )
+    _blocked_seconds: tuple[tuple[int, int], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         zone(self.time_zone)  # fail fast on an unknown zone name
@@ -104,16 +130,32 @@ class ScheduleRules:
         by_day = {day: tuple(sorted(set(r))) for day, r in replaced.items()}
         by_day.update(dict.fromkeys(closed, ()))
         object.__setattr__(self, "_exception_seconds", by_day)
+        object.__setattr__(
+            self, "_blocked_seconds", tuple(sorted(b.seconds() for b in self.blocked))
+        )
 
     @property
     def slot_seconds(self) -> int:
         """Length of one cell in seconds."""
         return self.slot_minutes * 60
 
+    @property
+    def blocked_seconds(self) -> tuple[tuple[int, int], ...]:
+        """Blocked ranges as [start, end) UTC epoch seconds, sorted by start."""
+        return self._blocked_seconds
+
+    def weekly_ranges_on(self, day: int) -> tuple[SecondsRange, ...]:
+        """The weekly open ranges of local day `day`'s weekday, whatever its exceptions."""
+        # 1970-01-01 was a Thursday (weekday 3).
+        return self._weekly_seconds[(day + 3) % 7]
+
+    def has_exception_on(self, day: int) -> bool:
+        """Whether local day `day` (days since 1970-01-01) has a date exception."""
+        return day in self._exception_seconds
+
     def ranges_on(self, day: int) -> tuple[SecondsRange, ...]:
         """Open ranges (seconds after local midnight) of local day `day` (days since 1970-01-01)."""
         ranges = self._exception_seconds.get(day)
         if ranges is not None:
             return ranges
-        # 1970-01-01 was a Thursday (weekday 3).
-        return self._weekly_seconds[(day + 3) % 7]
+        return self.weekly_ranges_on(day)

@@ -39,6 +39,13 @@ def epoch_ceil(moment: datetime) -> int:
     return -((_EPOCH - moment) // _ONE_SECOND)
 
 
+def epoch_floor(moment: datetime) -> int:
+    """The largest whole UTC epoch second at or before an aware datetime."""
+    if moment.utcoffset() is None:
+        raise ValueError("datetimes passed to the availability engine must be timezone-aware")
+    return (moment - _EPOCH) // _ONE_SECOND
+
+
 def offset_at(name: str, instant: int) -> int:
     """The zone's UTC offset in seconds at a UTC instant."""
     offset = datetime.fromtimestamp(instant, zone(name)).utcoffset()
@@ -103,7 +110,7 @@ def offset_bounds(name: str, first: int, last: int) -> tuple[int, int]:
     return min(offsets), max(offsets)
 
 
-def _offset_suffix(offset: int) -> str:
+def offset_suffix(offset: int) -> str:
     """An offset as datetime.isoformat renders it: +HH:MM, or +HH:MM:SS for odd seconds."""
     sign = "-" if offset < 0 else "+"
     hours, rest = divmod(abs(offset), 3600)
@@ -124,7 +131,7 @@ def _clock_texts(offset: int) -> dict[int, str]:
 
 
 def _fill_clock_texts(texts: dict[int, str], offset: int, seconds: Sequence[int]) -> None:
-    suffix = _offset_suffix(offset)
+    suffix = offset_suffix(offset)
     for second in seconds:
         if second not in texts:
             hours, rest = divmod(second, 3600)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from inquicker.booking.fields import YES_NO_FIELDS
 from inquicker.booking.visit_input import (
     IGNORED_ATTRIBUTES,
     INTEGER_AS_TEXT_FIELDS,
     TEXT_FIELDS,
-    YES_NO_FIELDS,
 )
 from inquicker.jsonapi.operations import (
     MANAGEMENT_TOKEN,

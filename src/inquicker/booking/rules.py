@@ -32,7 +32,14 @@ from typing import Any
 
 from inquicker.booking.visit_settings import Validation, VisitSettings
 
-DEFAULT_ACCEPT: tuple[str, ...] = ("1", "true", "yes")
+# A checked box sends "1" (the reference's default `accept`); "true", "yes" and JSON true
+# are the same answer, so accepting "1" accepts them all.
+DEFAULT_ACCEPT = "1"
+TRUTHY: frozenset[str] = frozenset({"1", "true", "yes"})
+FALSY: frozenset[str] = frozenset({"0", "false", "no"})
+# Reserved top-level domains (RFC 2606, RFC 6761): never a patient's real mailbox, so an
+# address there is a typo or a test, refused without any network lookup.
+RESERVED_TLDS = frozenset({"invalid", "test", "example", "localhost"})
 # Older than this is a typo (e.g. 1894 for 1994), not a patient.
 MAX_AGE_YEARS = 130
 PHONE_DELIMITERS = " ()-.+"
@@ -130,16 +137,38 @@ def settings_problems(settings: VisitSettings) -> list[str]:
             above, below = rule.greater_than, rule.less_than
             if above is not None and below is not None and above >= below:
                 problems.append(f"{where}: 'greater_than' must be below 'less_than'.")
+        problems += _condition_problems(rule, where)
+    return problems
+
+
+def _condition_problems(rule: Validation, where: str) -> list[str]:
+    problems = []
+    if rule.minimum_age is not None or rule.maximum_age is not None:
+        problems.append(
+            f"{where}: 'minimum_age'/'maximum_age' are reported for the schedule's age "
+            "limit; set the schedule's age_limit instead."
+        )
+    if rule.when_age_at_most is not None:
+        problems.append(f"{where}: 'when_age_at_most' is reserved for the built-in rules.")
+    if (rule.when_attribute is None) != (rule.when_in is None):
+        problems.append(f"{where}: 'when_attribute' and 'when_in' go together.")
     return problems
 
 
 def check(
-    validations: Sequence[Validation], attributes: Mapping[str, Any], today: date
+    validations: Sequence[Validation],
+    attributes: Mapping[str, Any],
+    today: date,
+    *,
+    appointment_date: date | None = None,
 ) -> list[Violation]:
     """Every violation of ``validations`` by a visit's (dasherized) ``attributes``, in rule
-    order, without duplicates."""
+    order, without duplicates. Ages count on ``appointment_date`` (default: today)."""
+    days = Days(today, appointment_date or today)
     found: dict[Violation, None] = {}
     for rule in validations:
+        if not applies(rule, attributes, days):
+            continue
         checker = _CHECKERS[rule.kind]
         for name in rule.attributes:
             attribute = _dasherize(name)
@@ -152,10 +181,58 @@ def check(
             blank = text is None or not text.strip()
             if blank and _skips_blank(rule):
                 continue
-            violation = checker(rule, attribute, None if blank else text, today)
+            violation = checker(rule, attribute, None if blank else text, days)
             if violation is not None:
                 found[violation] = None
     return list(found)
+
+
+def applies(rule: Validation, attributes: Mapping[str, Any], days: Days) -> bool:
+    """Whether a rule's condition (if any) holds for these attributes."""
+    if rule.when_attribute is None:
+        return True
+    value = attributes.get(_dasherize(rule.when_attribute))
+    if rule.when_age_at_most is not None:
+        born = _born(value)
+        # An invalid birthdate (not before today) is reported by itself, once.
+        if born is None or born >= days.today:
+            return False
+        return age_on(born, days.appointment) <= rule.when_age_at_most
+    if rule.when_in is not None:
+        yes_no = any(isinstance(v, bool) for v in rule.when_in)
+        return _key(value, yes_no) in {_key(v, yes_no) for v in rule.when_in}
+    return True
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years from ``born`` to ``day`` (a 29 February birthday counts on 1 March)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _born(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return parse_birthdate(value) if isinstance(value, str) else None
+
+
+def _key(value: object, yes_no: bool = False) -> str | None:
+    """How a value compares with a rule's listed values: its text, case-insensitive (for a
+    yes/no list, every spelling of yes as "true" and of no as "false"); None when not
+    given."""
+    try:
+        text = _as_text(value)
+    except _NotScalarError:
+        return "\x00"  # an object or list matches no listed value
+    if text is None or not text.strip():
+        return None
+    word = text.strip().casefold()
+    if yes_no and word in TRUTHY:
+        return "true"
+    if yes_no and word in FALSY:
+        return "false"
+    return word
 
 
 def to_api_objects(settings: VisitSettings, schedule_id: str) -> list[dict[str, Any]]:
@@ -206,11 +283,16 @@ def _api_params(rule: Validation) -> dict[str, Any]:
     module applies spelled out so a form can mirror them."""
     params: dict[str, Any] = {}
     if rule.kind == "acceptance":
-        params["accept"] = list(rule.accept if rule.accept is not None else DEFAULT_ACCEPT)
+        params["accept"] = DEFAULT_ACCEPT
         params["allow_nil"] = rule.allow_nil is not False
     elif rule.kind == "format":
         params["allow_blank"] = rule.allow_blank is not False
     params.update(rule.params())
+    accept = params.get("accept")
+    if isinstance(accept, list) and len(accept) == 1:
+        params["accept"] = accept[0]  # the reference's form: one string
+    if rule.when_attribute is not None:
+        params["when_attribute"] = _dasherize(rule.when_attribute)
     return {_dasherize(k): _plain_number(v) for k, v in params.items()}
 
 
@@ -223,7 +305,16 @@ def _plain_number(value: Any) -> Any:
 
 # --- checking ------------------------------------------------------------------------------
 
-Checker = Callable[[Validation, str, str | None, date], Violation | None]
+
+@dataclass(frozen=True, slots=True)
+class Days:
+    """The dates a check depends on: today (the patient's local date) and the visit's."""
+
+    today: date
+    appointment: date
+
+
+Checker = Callable[[Validation, str, str | None, Days], Violation | None]
 
 
 def _dasherize(name: str) -> str:
@@ -252,23 +343,42 @@ def _skips_blank(rule: Validation) -> bool:
     return True
 
 
-def _presence(rule: Validation, attribute: str, text: str | None, today: date) -> Violation | None:
+def _presence(rule: Validation, attribute: str, text: str | None, days: Days) -> Violation | None:
     if text is None:
-        return Violation(attribute, "blank", f"{attribute} can't be blank.")
+        return Violation(attribute, "blank", f"{attribute} can't be blank{_when(rule)}.")
     return None
 
 
-def _acceptance(
-    rule: Validation, attribute: str, text: str | None, today: date
-) -> Violation | None:
-    accept = rule.accept if rule.accept is not None else DEFAULT_ACCEPT
-    accepted = {a.strip().casefold() for a in accept}
+def _when(rule: Validation) -> str:
+    """A condition in words, for messages: " when pregnant is yes"."""
+    if rule.when_attribute is None:
+        return ""
+    other = _dasherize(rule.when_attribute)
+    if rule.when_age_at_most is not None:
+        return f" for a patient {rule.when_age_at_most} or younger"
+    spelled = [_spell(v) for v in rule.when_in or ()]
+    return f" when {other} is {' or '.join(spelled)}"
+
+
+def _spell(value: object) -> str:
+    if value is None:
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _acceptance(rule: Validation, attribute: str, text: str | None, days: Days) -> Violation | None:
+    given = rule.accept if rule.accept is not None else DEFAULT_ACCEPT
+    accepted = {a.strip().casefold() for a in ([given] if isinstance(given, str) else given)}
+    if accepted & TRUTHY:
+        accepted |= TRUTHY
     if text is None or text.strip().casefold() not in accepted:
         return Violation(attribute, "not-accepted", f"{attribute} must be accepted.")
     return None
 
 
-def _format(rule: Validation, attribute: str, text: str | None, today: date) -> Violation | None:
+def _format(rule: Validation, attribute: str, text: str | None, days: Days) -> Violation | None:
     if rule.with_ is None:
         return None
     if compile_pattern(rule.with_).search(text or "") is None:
@@ -276,17 +386,25 @@ def _format(rule: Validation, attribute: str, text: str | None, today: date) -> 
     return None
 
 
-def _inclusion(rule: Validation, attribute: str, text: str | None, today: date) -> Violation | None:
+def _inclusion(rule: Validation, attribute: str, text: str | None, days: Days) -> Violation | None:
     allowed = rule.in_
-    if not allowed or text in allowed:
+    # Compared as text, so a boolean rule value matches a parsed yes/no answer (and, as
+    # the body parser reads them, the other spellings of yes and no).
+    if not allowed:
         return None
-    listed = f": {', '.join(allowed)}" if len(allowed) <= _MAX_LISTED else ""
+    if any(isinstance(v, bool) for v in allowed):
+        if _key(text, True) in {_key(v, True) for v in allowed}:
+            return None
+    elif text in {_as_text(v) for v in allowed}:
+        return None
+    shown = [_spell(v) for v in allowed]
+    listed = f": {', '.join(shown)}" if len(allowed) <= _MAX_LISTED else ""
     return Violation(
         attribute, "not-included", f"{attribute} is not one of the allowed values{listed}."
     )
 
 
-def _length(rule: Validation, attribute: str, text: str | None, today: date) -> Violation | None:
+def _length(rule: Validation, attribute: str, text: str | None, days: Days) -> Violation | None:
     size = len(text or "")
     if rule.is_ is not None and size != rule.is_:
         return Violation(
@@ -304,7 +422,7 @@ def _length(rule: Validation, attribute: str, text: str | None, today: date) -> 
 
 
 def _numericality(
-    rule: Validation, attribute: str, text: str | None, today: date
+    rule: Validation, attribute: str, text: str | None, days: Days
 ) -> Violation | None:
     raw = (text or "").strip()
     if not _NUMBER.fullmatch(raw):
@@ -325,12 +443,18 @@ def _numericality(
     return None
 
 
-def _email(rule: Validation, attribute: str, text: str | None, today: date) -> Violation | None:
+def _email(rule: Validation, attribute: str, text: str | None, days: Days) -> Violation | None:
     raw = (text or "").strip()
     match = _EMAIL.fullmatch(raw)
     # RFC 5321 limits: 64 for the local part, 254 for the whole address.
     if match is None or len(match["local"]) > 64 or len(raw) > 254:
         return Violation(attribute, "invalid-email", f"{attribute} is not a valid email address.")
+    if match["domain"].rsplit(".", 1)[-1].casefold() in RESERVED_TLDS:
+        message = (
+            f"{attribute} is at a reserved domain (.invalid, .test, .example, .localhost) "
+            "that receives no mail."
+        )
+        return Violation(attribute, "invalid-email", message)
     return None
 
 
@@ -344,7 +468,7 @@ def phone_digits(text: str) -> str | None:
     return digits if len(digits) == 10 else None
 
 
-def _phone(rule: Validation, attribute: str, text: str | None, today: date) -> Violation | None:
+def _phone(rule: Validation, attribute: str, text: str | None, days: Days) -> Violation | None:
     if phone_digits(text or "") is None:
         message = f"{attribute} must be a 10-digit North American phone number."
         return Violation(attribute, "invalid-phone", message)
@@ -362,17 +486,26 @@ def parse_birthdate(text: str) -> date | None:
         return None
 
 
-def _birthdate(rule: Validation, attribute: str, text: str | None, today: date) -> Violation | None:
+def _birthdate(rule: Validation, attribute: str, text: str | None, days: Days) -> Violation | None:
     born = parse_birthdate(text or "")
     if born is None:
         return Violation(
             attribute, "invalid-birthdate", f"{attribute} must be an ISO 8601 date (YYYY-MM-DD)."
         )
-    if born >= today:
+    if born >= days.today:
         return Violation(attribute, "invalid-birthdate", f"{attribute} must be before today.")
-    if born < _years_before(today, MAX_AGE_YEARS):
+    if born < _years_before(days.today, MAX_AGE_YEARS):
         message = f"{attribute} is more than {MAX_AGE_YEARS} years ago."
         return Violation(attribute, "invalid-birthdate", message)
+    age = age_on(born, days.appointment)
+    if rule.minimum_age is not None and age < rule.minimum_age:
+        message = f"The patient must be {rule.minimum_age} or older on the appointment date."
+        return Violation(attribute, "age-limit", message)
+    if rule.maximum_age is not None and age > rule.maximum_age:
+        message = (
+            f"The patient must be younger than {rule.maximum_age + 1} on the appointment date."
+        )
+        return Violation(attribute, "age-limit", message)
     return None
 
 

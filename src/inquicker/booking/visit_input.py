@@ -27,21 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from inquicker.booking.fields import YES_NO_FIELDS
 from inquicker.booking.rules import parse_birthdate
 
 RESOURCE_TYPE = "visits"
 SCHEDULE_TYPE = "schedules"
 
-YES_NO_FIELDS = frozenset(
-    [
-        "has-physician",
-        "new-patient",
-        "pregnant",
-        "requires-standing-assistance",
-        "requires-translator",
-        "optin",
-    ]
-)
 # Number-like identifiers an integrator may well send as a JSON number.
 INTEGER_AS_TEXT_FIELDS = frozenset(
     [

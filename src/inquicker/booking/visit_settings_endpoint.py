@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
+from inquicker.availability.repository import cached_schedules
+from inquicker.booking.builtin_rules import builtin_validations, reported_settings
 from inquicker.booking.operations import VISIT_SETTINGS_OPERATIONS
+from inquicker.booking.repository import cached_booking_facts
 from inquicker.booking.rules import effective_settings, to_api_objects
 from inquicker.booking.visit_settings import Validation, VisitSettings
-from inquicker.catalog.schedule_models import Schedule
-from inquicker.catalog.scoping import active_schedules
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ErrorObject, bad_parameter, not_found, raise_if_any
 from inquicker.jsonapi.routes import CATALOG_CACHE, READ_METHODS, ApiRequest, Endpoint
-from inquicker.tenancy.models import HealthSystem
 
 # Every attribute each object type can carry, for sparse fieldsets (fields[type]=...).
 FIELDS: dict[str, frozenset[str]] = {
@@ -29,21 +27,27 @@ FIELDS: dict[str, frozenset[str]] = {
 
 
 def load_visit_settings(ctx: RequestContext, schedule_id: str) -> VisitSettings | None:
-    """The effective visit settings of one of the tenant's active schedules, or None."""
-    row = ctx.session.execute(
-        select(HealthSystem.visit_settings, Schedule.visit_settings)
-        .join(HealthSystem, HealthSystem.pk == Schedule.health_system_pk)
-        .where(active_schedules(ctx), Schedule.slug == schedule_id)
-        # Slugs are unique per health system; a site spanning several picks one stably.
-        .order_by(Schedule.pk)
-        .limit(1)
-    ).first()
-    if row is None:
+    """Every rule POST /visits applies to one of the tenant's active schedules (built-in,
+    health-system features, configured settings), or None for no such schedule.
+
+    Read through the same memoised facts the booking path checks visits against.
+    """
+    facts = cached_booking_facts(ctx.session, ctx.memo, ctx.tenant, schedule_id)
+    schedule = cached_schedules(ctx.session, ctx.memo, ctx.tenant, [schedule_id]).get(schedule_id)
+    if facts is None or schedule is None or not facts.active:
         return None
-    defaults, overrides = row
-    return effective_settings(
-        VisitSettings.model_validate(defaults or {}), VisitSettings.model_validate(overrides or {})
+    configured = effective_settings(
+        VisitSettings.model_validate(facts.hs_visit_settings),
+        VisitSettings.model_validate(facts.schedule_visit_settings),
     )
+    builtin = builtin_validations(
+        tuple(t.id for t in schedule.types),
+        facts.age_limit_direction,
+        facts.age_limit_threshold,
+        facts.features,
+        facts.accepted_plan_ids,
+    )
+    return reported_settings(builtin, configured)
 
 
 def show_visit_settings(ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from inquicker.booking.rules import settings_problems
 from inquicker.booking.visit_settings import VisitSettings
 
 FORMAT = "inquicker-bundle/1"
@@ -153,6 +154,18 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _sound_settings(settings: VisitSettings) -> VisitSettings:
+    """Refuse rules the server could not enforce as written (bad patterns, built-in-only
+    parameters), so an import never stores settings that visit-settings misreports."""
+    problems = settings_problems(settings)
+    if problems:
+        raise ValueError(" ".join(problems))
+    return settings
+
+
+CheckedSettings = Annotated[VisitSettings, AfterValidator(_sound_settings)]
+
+
 class HealthSystemIn(Section):
     id: Slug
     name: Name
@@ -167,7 +180,7 @@ class HealthSystemIn(Section):
     cancellation_cutoff_minutes: int = Field(default=0, ge=0, le=10080)
     # SMART Scheduling Links: publish Locations, Schedules and Slots without a key.
     publish_slots: bool = False
-    visit_settings: VisitSettings = Field(default_factory=VisitSettings)
+    visit_settings: CheckedSettings = Field(default_factory=VisitSettings)
 
 
 def _booking_url_template(value: str) -> str:
@@ -344,7 +357,7 @@ class ScheduleIn(Section):
     appointment_types: list[OfferedTypeIn] = Field(default_factory=list)
     hours: list[WeeklyHoursIn] = Field(default_factory=list)
     exceptions: list[ExceptionIn] = Field(default_factory=list)
-    visit_settings: VisitSettings = Field(default_factory=VisitSettings)
+    visit_settings: CheckedSettings = Field(default_factory=VisitSettings)
 
 
 # Section name -> item model, in import (foreign key) order.
