@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # Rendered catalog documents kept per worker, in bytes (least recently used out first);
     # 0 turns the cache off. Availability and booking answers are never cached.
     response_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # `inquicker serve` runs the webhook deliverer in a process of its own unless false
+    # (then run `inquicker worker` separately, e.g. several of them on PostgreSQL).
+    run_worker: bool = True
+    # Seconds a receiver has to answer a webhook (SPEC section 11: 10 s); tests shorten it.
+    webhook_timeout: float = Field(default=10.0, gt=0, le=10.0)
+    # Webhook requests one worker keeps in flight at once.
+    webhook_concurrency: int = Field(default=32, ge=1, le=256)
     page_size_default: int = Field(default=10, ge=1, le=100)
     page_size_max: int = Field(default=100, ge=1, le=1000)
 
