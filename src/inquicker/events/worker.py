@@ -130,3 +130,9 @@ class Deliverer:
     def close(self) -> None:
         self.pool.shutdown(wait=True)
         self.client.close()
+
+    def __enter__(self) -> Deliverer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
