@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -153,6 +154,9 @@ def run_deliverer(parent_pid: int | None = None) -> None:
 
     config = settings()
     configure_logging(config.log_level)
+    # The HTTP client logs every request at INFO: attempts are recorded in the database.
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    logging.getLogger("httpcore2").setLevel(logging.WARNING)
     stop = threading.Event()
     # Finish the batch in hand (its attempts get recorded), then stop.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -161,7 +165,11 @@ def run_deliverer(parent_pid: int | None = None) -> None:
     deliverer = Deliverer(
         engine,
         decode_key(config.phi_key) if config.phi_key else None,
-        WorkerConfig(timeout=config.webhook_timeout, concurrency=config.webhook_concurrency),
+        WorkerConfig(
+            timeout=config.webhook_timeout,
+            concurrency=config.webhook_concurrency,
+            lease=config.webhook_lease_seconds,
+        ),
     )
     try:
         deliverer.run(stop, parent_pid)
