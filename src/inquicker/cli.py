@@ -1,4 +1,4 @@
-"""The `inquicker` command: migrate, demo, serve, import, export, keys."""
+"""The `inquicker` command: migrate, demo, serve, import, export, keys, webhooks, worker."""
 
 from __future__ import annotations
 
@@ -97,17 +97,27 @@ def serve(
     from inquicker.logs import configure_logging
 
     configure_logging(settings().log_level)
+    stop_deliverer = None
+    if settings().run_worker:
+        from inquicker.events.supervisor import start_deliverer
+
+        stop_deliverer = start_deliverer()
+        typer.echo("Delivering webhooks in a worker process (INQUICKER_RUN_WORKER=false: off)")
     typer.echo(f"Serving on http://{host}:{port} (Ctrl-C to stop)")
-    uvicorn.run(
-        "inquicker.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_config=None,
-        proxy_headers=settings().trust_proxy,
-    )
+    try:
+        uvicorn.run(
+            "inquicker.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+            log_config=None,
+            proxy_headers=settings().trust_proxy,
+        )
+    finally:
+        if stop_deliverer is not None:
+            stop_deliverer()
 
 
 @app.command("import")
@@ -211,6 +221,13 @@ def keys_revoke(
     except KeyOperationError as exc:
         fail(str(exc))
     typer.echo(f"revoked {key_id}")
+
+
+# Registered last: the webhooks module uses fail/settings/unit_of_work defined above.
+from inquicker.events.cli import webhooks_app, worker  # noqa: E402
+
+app.add_typer(webhooks_app, name="webhooks")
+app.command("worker")(worker)
 
 
 def main() -> None:

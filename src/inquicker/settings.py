@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     # Rendered catalog documents kept per worker, in bytes (least recently used out first);
     # 0 turns the cache off. Availability and booking answers are never cached.
     response_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # `inquicker serve` runs the webhook deliverer in a process of its own unless false
+    # (then run `inquicker worker` separately, e.g. several of them on PostgreSQL).
+    run_worker: bool = True
+    # Seconds a receiver has to answer a webhook (SPEC section 11: 10 s); tests shorten it.
+    webhook_timeout: float = Field(default=10.0, gt=0, le=10.0)
+    # Webhook requests one worker keeps in flight at once.
+    webhook_concurrency: int = Field(default=32, ge=1, le=256)
+    # A claimed delivery's lease: a killed worker's deliveries are sent again after it.
+    webhook_lease_seconds: int = Field(default=60, ge=5, le=60)
     page_size_default: int = Field(default=10, ge=1, le=100)
     page_size_max: int = Field(default=100, ge=1, le=1000)
 
@@ -50,6 +59,16 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_batch(self) -> Settings:
+        # A batch is two rounds of requests: a lease shorter than that could expire while
+        # its deliveries are still being sent, and another worker would send them too.
+        if self.webhook_lease_seconds < 2 * self.webhook_timeout + 5:
+            raise ValueError(
+                "INQUICKER_WEBHOOK_LEASE_SECONDS must be at least 2 x INQUICKER_WEBHOOK_TIMEOUT + 5"
+            )
+        return self
 
     @model_validator(mode="after")
     def _page_sizes_agree(self) -> Settings:

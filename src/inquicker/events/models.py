@@ -101,6 +101,9 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[int] = mapped_column(BigInteger)  # UTC epoch seconds
     lease_until: Mapped[int | None] = mapped_column(BigInteger)
+    # UTC epoch seconds of the first attempt (since the last replay): retries stop 24 h
+    # after it. Kept on the row so deciding "dead" needs no scan of the attempts.
+    first_attempt_at: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column()
 

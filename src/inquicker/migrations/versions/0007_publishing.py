@@ -1,7 +1,7 @@
 """publishing: SMART Scheduling Links switch per health system, booking link template per site
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 12:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 revision: str = "0007"
 # The lead re-chains migrations at merge (0006 is another branch's).
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
