@@ -1,4 +1,4 @@
-"""The `inquicker` command: migrate, demo, serve, import, export, keys."""
+"""The `inquicker` command: migrate, demo, serve, import, export, keys, operators, audit."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session
 
 from inquicker.db.engine import make_engine, make_sessionmaker, transaction
 from inquicker.db.migrate import upgrade
+from inquicker.operators.cli import audit_app, operators_app
 from inquicker.settings import Settings, get_settings, settings_problem
 
 app = typer.Typer(help="InQuicker API v3 server.", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(operators_app, name="operators")
+app.add_typer(audit_app, name="audit")
 
 DEMO_HOSTNAME = "winter-health.inquicker.com"
 
