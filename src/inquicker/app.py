@@ -26,6 +26,7 @@ from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.jsonapi.routes import Api, CachedReads, error_response, internal_error_response
 from inquicker.logs import RequestMiddleware, configure_logging
 from inquicker.malloc import tune_for_threads
+from inquicker.operators.api import OperatorApi
 from inquicker.settings import Settings, get_settings
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -81,6 +82,9 @@ def create_app(
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]
+    operator_api = OperatorApi(settings, make_sessionmaker(engine))
+    routes.append(Route("/admin/api", operator_api.handle, methods=ALL_METHODS))
+    routes.append(Route("/admin/api/{rest:path}", operator_api.handle, methods=ALL_METHODS))
     for prefix in ("/api/v3", "/v3"):
         routes.append(Route(prefix + "/{hostname}/{rest:path}", api.handle, methods=ALL_METHODS))
         routes.append(Route(prefix + "/{hostname}", api.handle, methods=ALL_METHODS))
