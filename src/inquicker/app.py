@@ -14,11 +14,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from inquicker.availability import endpoint as availability_endpoint
 from inquicker.booking import visit_settings_endpoint, visit_token_endpoint, visits_endpoint
 from inquicker.catalog.registry import build_registry
+from inquicker.console.routes import console_routes
 from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
 from inquicker.db.migrate import schema_head
@@ -78,13 +79,14 @@ def create_app(
             )
         return JSONResponse({"status": "ok", "database": "ok", "schema": version})
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]
-    operator_api = OperatorApi(settings, make_sessionmaker(engine))
+    operator_api = OperatorApi(settings, make_sessionmaker(engine), clock)
     routes.append(Route("/admin/api", operator_api.handle, methods=ALL_METHODS))
     routes.append(Route("/admin/api/{rest:path}", operator_api.handle, methods=ALL_METHODS))
+    routes.extend(console_routes(settings, make_sessionmaker(engine), clock))
     for prefix in ("/api/v3", "/v3"):
         routes.append(Route(prefix + "/{hostname}/{rest:path}", api.handle, methods=ALL_METHODS))
         routes.append(Route(prefix + "/{hostname}", api.handle, methods=ALL_METHODS))

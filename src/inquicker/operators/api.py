@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -102,6 +103,7 @@ def client_address(request: Request, settings: Settings) -> str | None:
 class OperatorApi:
     settings: Settings
     sessions: sessionmaker[Session]
+    clock: Callable[[], datetime] = utcnow
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -167,4 +169,4 @@ class OperatorApi:
                     )
                 ]
             )
-        return Caller(principal, client, utcnow(), self.settings)
+        return Caller(principal, client, self.clock(), self.settings)
