@@ -72,14 +72,18 @@ def demo(
 ) -> None:
     """Migrate, load the Winter Health demo bundle and print a working API key."""
     from inquicker.bundle.demo import load_demo
+    from inquicker.operators.demo import demo_operator
     from inquicker.tenancy.keys import create_key
 
     with unit_of_work(migrate=True) as session:
         result = load_demo(session)
         issued = create_key(session, DEMO_HOSTNAME, "demo", ("read", "book"))
+        operator_email, operator_password = demo_operator(session)
     base = f"http://{host}:{port}/api/v3/{DEMO_HOSTNAME}"
     typer.echo(f"Loaded demo health system '{result.health_system}' at {DEMO_HOSTNAME}.")
     typer.echo(f"API key (read,book), shown once: {issued.secret}")
+    typer.echo(f"Console: http://{host}:{port}/admin/")
+    typer.echo(f"  operator {operator_email} (admin), password: {operator_password}")
     typer.echo("Try:")
     typer.echo(
         f"  curl -H 'Accept: application/vnd.api+json' '{base}/locations?api_key={issued.secret}'"
@@ -168,6 +172,7 @@ def keys_create(
     try:
         with unit_of_work() as session:
             issued = create_key(session, site, name, parse_scopes(scopes))
+            cli_audit(session, "key.create", key=issued.key_id, site=site)
     except KeyOperationError as exc:
         fail(str(exc))
     if quiet:
@@ -211,9 +216,18 @@ def keys_revoke(
     try:
         with unit_of_work() as session:
             revoke_key(session, key_id)
+            cli_audit(session, "key.revoke", key=key_id)
     except KeyOperationError as exc:
         fail(str(exc))
     typer.echo(f"revoked {key_id}")
+
+
+def cli_audit(session: Session, action: str, **details: str) -> None:
+    """Record a CLI change in the audit log, in the change's transaction."""
+    from inquicker.db.base import utcnow
+    from inquicker.operators import audit
+
+    audit.write(session.connection(), utcnow(), audit.Record("cli", action, details=details))
 
 
 def main() -> None:

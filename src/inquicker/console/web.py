@@ -29,6 +29,14 @@ HTMX = "htmx-2.0.4.min.js"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+def when(stamp: str | None) -> str:
+    """An ISO 8601 instant as people read it: "Tue 1 Dec 2026, 10:00" (its own offset)."""
+    if not stamp:
+        return ""
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M}"
+
+
 class ForbiddenError(Exception):
     """The operator's role lacks what the page needs (rendered as the 403 page)."""
 
@@ -53,6 +61,7 @@ class Console:
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True, default_for_string=True),
         )
+        self.env.filters["when"] = when
 
     @property
     def secure_cookies(self) -> bool:
