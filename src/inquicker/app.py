@@ -14,12 +14,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from inquicker.api_docs import docs_routes
 from inquicker.availability import endpoint as availability_endpoint
 from inquicker.booking import visit_settings_endpoint, visit_token_endpoint, visits_endpoint
 from inquicker.catalog.registry import build_registry
+from inquicker.console.routes import console_routes
 from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
 from inquicker.db.migrate import schema_head
@@ -30,6 +31,7 @@ from inquicker.jsonapi.operations import Operation
 from inquicker.jsonapi.routes import Api, CachedReads, error_response, internal_error_response
 from inquicker.logs import RequestMiddleware, configure_logging
 from inquicker.malloc import tune_for_threads
+from inquicker.operators.api import OperatorApi
 from inquicker.settings import Settings, get_settings
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
@@ -85,12 +87,16 @@ def create_app(
         # Read when the document is first asked for: every endpoint's routes.
         return [op for endpoint in api.endpoints.values() for op in endpoint.operations]
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         # Before the API's /{hostname} routes, which would take "openapi.json" for a site.
         *docs_routes(registry, operations, settings.page_size_max),
     ]
+    operator_api = OperatorApi(settings, make_sessionmaker(engine), clock)
+    routes.append(Route("/admin/api", operator_api.handle, methods=ALL_METHODS))
+    routes.append(Route("/admin/api/{rest:path}", operator_api.handle, methods=ALL_METHODS))
+    routes.extend(console_routes(settings, make_sessionmaker(engine), clock))
     for prefix in ("/api/v3", "/v3"):
         routes.append(Route(prefix + "/{hostname}/{rest:path}", api.handle, methods=ALL_METHODS))
         routes.append(Route(prefix + "/{hostname}", api.handle, methods=ALL_METHODS))

@@ -1,4 +1,5 @@
-"""The `inquicker` command: migrate, demo, serve, import, export, keys, webhooks, worker."""
+"""The `inquicker` command: migrate, demo, serve, import, export, keys, webhooks, worker,
+operators, audit."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from sqlalchemy.orm import Session
 
 from inquicker.db.engine import make_engine, make_sessionmaker, transaction
 from inquicker.db.migrate import upgrade
+from inquicker.operators.cli import audit_app, operators_app
 from inquicker.settings import Settings, get_settings, settings_problem
 
 app = typer.Typer(help="InQuicker API v3 server.", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(operators_app, name="operators")
+app.add_typer(audit_app, name="audit")
 
 DEMO_HOSTNAME = "winter-health.inquicker.com"
 
@@ -69,14 +73,18 @@ def demo(
 ) -> None:
     """Migrate, load the Winter Health demo bundle and print a working API key."""
     from inquicker.bundle.demo import load_demo
+    from inquicker.operators.demo import demo_operator
     from inquicker.tenancy.keys import create_key
 
     with unit_of_work(migrate=True) as session:
         result = load_demo(session)
         issued = create_key(session, DEMO_HOSTNAME, "demo", ("read", "book"))
+        operator_email, operator_password = demo_operator(session)
     base = f"http://{host}:{port}/api/v3/{DEMO_HOSTNAME}"
     typer.echo(f"Loaded demo health system '{result.health_system}' at {DEMO_HOSTNAME}.")
     typer.echo(f"API key (read,book), shown once: {issued.secret}")
+    typer.echo(f"Console: http://{host}:{port}/admin/")
+    typer.echo(f"  operator {operator_email} (admin), password: {operator_password}")
     typer.echo("Try:")
     typer.echo(
         f"  curl -H 'Accept: application/vnd.api+json' '{base}/locations?api_key={issued.secret}'"
@@ -175,6 +183,7 @@ def keys_create(
     try:
         with unit_of_work() as session:
             issued = create_key(session, site, name, parse_scopes(scopes))
+            cli_audit(session, "key.create", key=issued.key_id, site=site)
     except KeyOperationError as exc:
         fail(str(exc))
     if quiet:
@@ -218,9 +227,18 @@ def keys_revoke(
     try:
         with unit_of_work() as session:
             revoke_key(session, key_id)
+            cli_audit(session, "key.revoke", key=key_id)
     except KeyOperationError as exc:
         fail(str(exc))
     typer.echo(f"revoked {key_id}")
+
+
+def cli_audit(session: Session, action: str, **details: str) -> None:
+    """Record a CLI change in the audit log, in the change's transaction."""
+    from inquicker.db.base import utcnow
+    from inquicker.operators import audit
+
+    audit.write(session.connection(), utcnow(), audit.Record("cli", action, details=details))
 
 
 # Registered last: the webhooks module uses fail/settings/unit_of_work defined above.

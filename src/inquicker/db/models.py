@@ -30,6 +30,7 @@ from inquicker.events.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from inquicker.operators.models import AuditEntry, Operator, OperatorSession, OperatorToken
 from inquicker.tenancy.models import ApiKey, HealthSystem, Site, SiteHealthSystem
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "AcceptanceListPlan",
     "ApiKey",
     "AppointmentType",
+    "AuditEntry",
     "Base",
     "Event",
     "EventFeed",
@@ -44,6 +46,9 @@ __all__ = [
     "InsurancePlan",
     "Location",
     "MedicalGroup",
+    "Operator",
+    "OperatorSession",
+    "OperatorToken",
     "Provider",
     "ProviderLanguage",
     "ProviderMedicalGroup",

@@ -1,0 +1,105 @@
+"""The audit log: written in the transaction of what it records; never updated or deleted.
+
+Entries say who did what to which visit and whether patient data was shown, never the
+patient data itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select
+
+from inquicker.operators.models import AuditEntry
+
+AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
+_INSERT = insert(AUDIT)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One entry to write."""
+
+    actor: str
+    action: str
+    health_system_pk: int | None = None
+    visit_id: str | None = None
+    patient_data: bool = False
+    client: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def write(conn: Connection, now: datetime, *records: Record) -> None:
+    """Append ``records`` in the caller's transaction (one statement for many)."""
+    if not records:
+        return
+    conn.execute(
+        _INSERT,
+        [
+            {
+                "at": now,
+                "actor": r.actor[:320],
+                "health_system_pk": r.health_system_pk,
+                "action": r.action,
+                "visit_id": r.visit_id,
+                "patient_data": r.patient_data,
+                "client": r.client[:64] if r.client else None,
+                "details": r.details,
+            }
+            for r in records
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime | None = None
+    until: datetime | None = None
+    actor: str | None = None
+    action: str | None = None
+    visit_id: str | None = None
+    health_system_pks: Sequence[int] | None = None  # None: every health system
+
+
+def entries(conn: Connection, filters: Filters, limit: int | None = None) -> list[dict[str, Any]]:
+    """Entries matching ``filters``, newest first when limited (console), else oldest first."""
+    stmt = select(AUDIT)
+    if filters.since is not None:
+        stmt = stmt.where(AUDIT.c.at >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(AUDIT.c.at < filters.until)
+    if filters.actor:
+        stmt = stmt.where(AUDIT.c.actor == filters.actor)
+    if filters.action:
+        stmt = stmt.where(AUDIT.c.action == filters.action)
+    if filters.visit_id:
+        stmt = stmt.where(AUDIT.c.visit_id == filters.visit_id)
+    if filters.health_system_pks is not None:
+        stmt = stmt.where(AUDIT.c.health_system_pk.in_(list(filters.health_system_pks)))
+    if limit is not None:
+        stmt = stmt.order_by(AUDIT.c.pk.desc()).limit(limit)
+    else:
+        stmt = stmt.order_by(AUDIT.c.pk)
+    return [exported(row._mapping) for row in conn.execute(stmt).all()]
+
+
+def exported(row: Any) -> dict[str, Any]:
+    """The export form of one entry (SPEC section 12 names)."""
+    return {
+        "at": row["at"].isoformat().replace("+00:00", "Z"),
+        "actor": row["actor"],
+        "action": row["action"],
+        "visit": row["visit_id"],
+        "patient-data": bool(row["patient_data"]),
+        "client": row["client"],
+        "health-system-pk": row["health_system_pk"],
+        "details": row["details"] or {},
+    }
+
+
+def stream(conn: Connection, since: datetime | None) -> Iterator[dict[str, Any]]:
+    """Every entry since ``since``, oldest first (the CLI export)."""
+    yield from entries(conn, Filters(since=since))

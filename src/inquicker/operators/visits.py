@@ -1,0 +1,157 @@
+"""Operators' visit use cases, shared by the JSON API and the console: read (audited, with
+patient data only for roles allowed), list, and change (as an operator, audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from inquicker.availability.zones import format_times
+from inquicker.booking import lifecycle, phi
+from inquicker.booking.repository import visit_by_id
+from inquicker.booking.visit_management_endpoint import apply_change
+from inquicker.jsonapi.context import RequestContext
+from inquicker.memo import Memo
+from inquicker.operators import audit, repository, roles
+from inquicker.operators.auth import OperatorPrincipal
+from inquicker.settings import Settings
+from inquicker.tenancy.resolve import Tenant
+
+# Booking attributes stored with the patient's fields; not patient data themselves.
+_NOT_PATIENT = frozenset({"appointment-at", "appointment-type"})
+# The audit action of each status an operator sets.
+STATUS_ACTIONS = {
+    lifecycle.CANCELLED: "visit.cancel",
+    lifecycle.CHECKED_IN: "visit.check-in",
+    lifecycle.NO_SHOW: "visit.no-show",
+    lifecycle.COMPLETED: "visit.complete",
+}
+_MEMO = Memo()  # catalog memo for reschedules (keyed by data version, as the API's)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, from where, and when."""
+
+    principal: OperatorPrincipal
+    client: str | None
+    now: datetime
+    settings: Settings
+
+    def may(self, permission: str) -> bool:
+        return roles.may(self.principal.role, permission)
+
+    def record(self, action: str, row: Any, patient: bool, **details: Any) -> audit.Record:
+        return audit.Record(
+            self.principal.email,
+            action,
+            row.health_system_pk,
+            row.visit_id,
+            patient,
+            self.client,
+            details,
+        )
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def patient_of(row: Any, settings: Settings) -> dict[str, Any]:
+    key = phi.decode_key(settings.phi_key) if settings.phi_key else None
+    data = phi.unseal(row.patient_data, key)
+    return {k: v for k, v in data.items() if k not in _NOT_PATIENT}
+
+
+def attributes(row: Any, patient: dict[str, Any] | None) -> dict[str, Any]:
+    zone = row.time_zone_name
+    previous = row.previous_appointment_at
+    out: dict[str, Any] = {
+        "appointment-at": format_times([row.appointment_at], zone)[0],
+        "appointment-type": row.appointment_type,
+        "appointment-type-name": row.appointment_type_name,
+        "confirmation-number": row.confirmation_number,
+        "status": row.status,
+        "previous-appointment-at": format_times([previous], zone)[0] if previous else None,
+        "cancelled-at": _stamp(row.cancelled_at),
+        "cancellation-reason": row.cancellation_reason,
+        "created-at": _stamp(row.created_at),
+        "location-name": row.location_name,
+        "provider-name": row.provider_name,
+        "schedule-name": row.schedule_name,
+        "time-zone": zone,
+    }
+    if patient is not None:
+        out["patient"] = patient
+    return out
+
+
+def read(session: Session, caller: Caller, visit_id: str) -> tuple[Any, dict[str, Any] | None]:
+    """One visit (None if not this operator's), patient data if allowed; audited."""
+    shown = caller.may(roles.READ_PATIENT_DATA)
+    conn = session.connection()
+    row = repository.visit_row(
+        conn, visit_id, caller.principal.health_system_pks, with_patient=shown
+    )
+    if row is None:
+        return None, None
+    patient = patient_of(row, caller.settings) if shown else None
+    audit.write(conn, caller.now, caller.record("visit.read", row, shown))
+    return row, patient
+
+
+def page(
+    session: Session,
+    caller: Caller,
+    filters: repository.VisitFilters,
+    sort: Sequence[tuple[str, bool]],
+    offset: int,
+    limit: int,
+) -> tuple[list[tuple[Any, dict[str, Any] | None]], int]:
+    """A page of visits; every row shown with patient data leaves its audit entry."""
+    shown = caller.may(roles.READ_PATIENT_DATA)
+    conn = session.connection()
+    rows, total = repository.visits_page(conn, filters, sort, offset, limit, with_patient=shown)
+    out = [(row, patient_of(row, caller.settings) if shown else None) for row in rows]
+    if shown:
+        audit.write(conn, caller.now, *(caller.record("visit.read", r, True) for r in rows))
+    return out, total
+
+
+def change(
+    session: Session,
+    caller: Caller,
+    visit_id: str,
+    base_url: str,
+    attributes_: dict[str, Any],
+    relationships: dict[str, Any],
+    meta: dict[str, Any],
+) -> Any | None:
+    """Apply a visits PATCH document as an operator (no cancellation cutoff); audited.
+    The visit's row afterwards, or None when it is not this operator's."""
+    conn = session.connection()
+    hs_pks = caller.principal.health_system_pks
+    row = repository.visit_row(conn, visit_id, hs_pks, with_patient=False)
+    visit = visit_by_id(conn, visit_id, tuple(hs_pks)) if row is not None else None
+    if row is None or visit is None:
+        return None
+    # The visit's own site: a reschedule's visit token was issued for it.
+    tenant = Tenant(row.site_pk, row.hostname, (row.health_system_pk,))
+    ctx = RequestContext(session, tenant, base_url, caller.settings, caller.now, _MEMO)
+    changed = apply_change(ctx, visit, attributes_, relationships, meta, operator=True)
+    after: Any = repository.visit_row(conn, visit_id, hs_pks, with_patient=False)
+    if changed.appointment_at != visit.appointment_at:
+        action, details = "visit.reschedule", {"schedule": after.schedule}
+    elif changed.status != visit.status:
+        action = STATUS_ACTIONS.get(changed.status, "visit.status")
+        details = {"from": visit.status, "to": changed.status}
+        if attributes_.get("cancellation-reason"):
+            details["reason-given"] = True  # the reason's text may name the patient
+    else:
+        return after  # nothing changed (a repeated cancel): nothing to record
+    audit.write(conn, caller.now, caller.record(action, after, False, **details))
+    return after
