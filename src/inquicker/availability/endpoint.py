@@ -16,6 +16,7 @@ from inquicker.availability.repository import BookableSchedule, cached_schedules
 from inquicker.catalog.models import AppointmentType
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
+from inquicker.jsonapi.params import unknown_parameters
 from inquicker.jsonapi.routes import READ_METHODS, ApiRequest, Endpoint
 
 MAX_SCHEDULES = 100
@@ -23,6 +24,10 @@ MAX_WINDOW = timedelta(days=92)
 DEFAULT_WINDOW = timedelta(days=14)
 IDS_PARAMETER = "schedule_ids[]"
 MIN_YEAR, MAX_YEAR = 1900, 2200
+ID_SPELLINGS = ("schedule_ids[]", "schedule_ids", "schedule-ids[]", "schedule-ids")
+# appointment-type: the reference's prose spells it so (SPEC section 3 aliases).
+TYPE_SPELLINGS = ("appointment_type", "appointment-type")
+PARAMETERS = frozenset({*ID_SPELLINGS, *TYPE_SPELLINGS, "from", "to"})
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ def _parse_bound(parameter: str, raw: str) -> Bound:
 def _schedule_ids(req: ApiRequest) -> list[str]:
     ids: list[str] = []
     for key, value in req.params:
-        if key in ("schedule_ids[]", "schedule_ids", "schedule-ids[]", "schedule-ids"):
+        if key in ID_SPELLINGS:
             ids.extend(v.strip() for v in value.split(",") if v.strip())
     ids = list(dict.fromkeys(ids))
     if not ids:
@@ -120,7 +125,7 @@ def _parse(
     ctx: RequestContext, req: ApiRequest
 ) -> tuple[list[str], Bound, Bound, list[ErrorObject]]:
     """Ids and window, with every problem found in them (not raised yet)."""
-    errors: list[ErrorObject] = []
+    errors = unknown_parameters(req.params, PARAMETERS)
     ids: list[str] = []
     start = end = Bound(ctx.now)
     try:
@@ -138,7 +143,7 @@ def _parse(
 def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
     """Offered start times per requested schedule, in request order."""
     ids, start, end, errors = _parse(ctx, req)
-    requested_type = dict(req.params).get("appointment_type", "").strip() or None
+    requested_type = requested_type_of(req)
     schedules = cached_schedules(ctx.session, ctx.memo, ctx.tenant, ids)
     errors += [
         ErrorObject(
@@ -167,6 +172,12 @@ def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
         for i in ids
     ]
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+def requested_type_of(req: ApiRequest) -> str | None:
+    """The appointment type asked for, in either spelling (the last one given wins)."""
+    found = [v.strip() for k, v in req.params if k in TYPE_SPELLINGS]
+    return found[-1] if found and found[-1] else None
 
 
 def _times_for(

@@ -16,13 +16,19 @@ from inquicker.availability.repository import (
 )
 from inquicker.booking import seats
 from inquicker.booking.models import VisitToken
+from inquicker.booking.switch import check_booking_enabled
 from inquicker.booking.tokens import TOKEN_MINUTES, mint
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found
+from inquicker.jsonapi.params import unknown_parameters
 from inquicker.jsonapi.routes import ApiRequest, Endpoint
 from inquicker.tenancy.models import HealthSystem
 
 JWT_MEDIA_TYPE = "application/jwt"
+MIN_YEAR, MAX_YEAR = 1900, 2200
+# appointment-type: the reference's prose spelling, accepted as on availability.
+TYPE_SPELLINGS = ("appointment_type", "appointment-type")
+PARAMETERS = frozenset({"schedule_id", "appointment_at", *TYPE_SPELLINGS})
 
 
 def parse_instant(parameter: str, raw: str) -> datetime:
@@ -32,6 +38,11 @@ def parse_instant(parameter: str, raw: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         value = None
+    if value is not None and value.tzinfo is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        # Year 1 or 9999 would overflow the arithmetic below (and no schedule goes there).
+        raise ApiError(
+            [bad_parameter(parameter, f"{parameter} must be between {MIN_YEAR} and {MAX_YEAR}.")]
+        )
     if value is None or value.tzinfo is None:
         raise ApiError(
             [
@@ -75,7 +86,8 @@ def _duration(schedule: BookableSchedule, offered: OfferedType | None) -> int:
 def issue_token(ctx: RequestContext, req: ApiRequest) -> Response:
     """Validate, hold and sign (SPEC section 6)."""
     params = dict(req.params)
-    errors = [
+    errors = unknown_parameters(req.params, PARAMETERS)
+    errors += [
         bad_parameter(name, f"{name} is required.")
         for name in ("schedule_id", "appointment_at")
         if not params.get(name, "").strip()
@@ -89,7 +101,9 @@ def issue_token(ctx: RequestContext, req: ApiRequest) -> Response:
     schedule = cached_schedules(ctx.session, ctx.memo, ctx.tenant, [schedule_id]).get(schedule_id)
     if schedule is None:
         raise not_found(f"No schedule with id '{schedule_id}'.")
-    type_id = params.get("appointment_type", "").strip() or None
+    check_booking_enabled(ctx, schedule.health_system_pk)
+    spelled = [v.strip() for k, v in req.params if k in TYPE_SPELLINGS]
+    type_id = spelled[-1] if spelled and spelled[-1] else None
     if type_id and schedule.type(type_id) is None:
         raise ApiError(
             [bad_parameter("appointment_type", f"This schedule does not offer '{type_id}'.")]

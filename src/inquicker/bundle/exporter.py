@@ -119,7 +119,7 @@ def _visit_settings(stored: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _health_system(hs: HealthSystem) -> dict[str, Any]:
-    return {
+    out = {
         "id": hs.slug,
         "name": hs.name,
         "use_gtm_container": hs.use_gtm_container,
@@ -131,6 +131,10 @@ def _health_system(hs: HealthSystem) -> dict[str, Any]:
         "hold_minutes": hs.hold_minutes,
         "visit_settings": _visit_settings(hs.visit_settings),
     }
+    # Written only when off, so bundles made before the switch existed export unchanged.
+    if not hs.booking_enabled:
+        out["booking_enabled"] = False
+    return out
 
 
 def _sites(session: Session, hs_pk: int) -> list[dict[str, Any]]:

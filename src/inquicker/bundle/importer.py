@@ -127,6 +127,7 @@ def _health_system_values(spec: HealthSystemIn) -> dict[str, Any]:
         # Order carries no meaning; sorting keeps exports canonical.
         "features": sorted(spec.features),
         "hold_minutes": spec.hold_minutes,
+        "booking_enabled": spec.booking_enabled,
         "visit_settings": dump_visit_settings(spec.visit_settings),
     }
 

@@ -163,6 +163,8 @@ class HealthSystemIn(Section):
     gtag_id: Annotated[str, Field(max_length=100)] | None = None
     features: Annotated[list[Feature], AfterValidator(_unique)] = Field(default_factory=list)
     hold_minutes: int = Field(default=30, ge=0, le=1440)
+    # False switches visit creation off (403 booking-disabled); the catalog stays readable.
+    booking_enabled: bool = True
     visit_settings: VisitSettings = Field(default_factory=VisitSettings)
 
 

@@ -24,6 +24,7 @@ from inquicker.catalog.schedule_models import (
 )
 from inquicker.db.base import Base
 from inquicker.tenancy.models import ApiKey, HealthSystem, Site, SiteHealthSystem
+from inquicker.web.models import ServiceFlag
 
 __all__ = [
     "AcceptanceList",
@@ -46,6 +47,7 @@ __all__ = [
     "SchedulePlan",
     "SeatClaim",
     "Service",
+    "ServiceFlag",
     "Site",
     "SiteHealthSystem",
     "Visit",

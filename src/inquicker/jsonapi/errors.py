@@ -6,6 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+# At most this many error objects per response (SPEC 8b): a query repeating one bad value
+# thousands of times must not turn into a multi-megabyte error document.
+MAX_ERRORS = 20
+
 
 @dataclass(frozen=True, slots=True)
 class ErrorObject:
@@ -57,7 +61,11 @@ class ApiError(Exception):
         return 500 if any(s >= 500 for s in statuses) else 400
 
     def render(self) -> dict[str, Any]:
-        return {"errors": [e.render() for e in self.errors]}
+        """The error document: the first MAX_ERRORS objects, the count of the rest in meta."""
+        doc: dict[str, Any] = {"errors": [e.render() for e in self.errors[:MAX_ERRORS]]}
+        if len(self.errors) > MAX_ERRORS:
+            doc["meta"] = {"omitted-errors": len(self.errors) - MAX_ERRORS}
+        return doc
 
 
 def bad_parameter(parameter: str, detail: str, code: str = "invalid-parameter") -> ErrorObject:
