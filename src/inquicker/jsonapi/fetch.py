@@ -68,7 +68,7 @@ def _lean(
         if with_from and resource.from_clause is not None:
             stmt = stmt.select_from(resource.from_clause())
         for target, onclause in joins:
-            stmt = stmt.join(target, onclause)
+            stmt = stmt.outerjoin(target, onclause)  # as ListQuery.joins says
         return stmt.where(*resource.scope(ctx), *where).order_by(*order_by)
 
     stmt = build(with_from=False)
