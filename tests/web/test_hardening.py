@@ -360,3 +360,33 @@ def test_rate_limit_shared_through_redis(
             for c in (one, two, one, two, one)
         ]
     assert statuses == [200, 200, 200, 200, 429]
+
+
+# --- item 10: availability is bounded by a cell budget --------------------------------------
+
+
+def test_availability_over_budget_is_400_saying_how_to_narrow(
+    engine: Engine, settings: Settings, keys: Keys, session_factory: sessionmaker[Session]
+) -> None:
+    from inquicker.availability import endpoint as availability
+
+    with ApiClient(create_app(settings, engine=engine)) as client:
+        params = {"schedule_ids[]": ALPHA_S1, "from": "2030-01-01", "to": "2030-03-31"}
+        assert (
+            client.get(
+                url("/available-appointment-times", keys.alpha_read, params=params)
+            ).status_code
+            == 200
+        )
+        budget = availability.CELL_BUDGET
+        availability.CELL_BUDGET = 100  # one schedule x 90 days is far more cells than this
+        try:
+            response = client.get(
+                url("/available-appointment-times", keys.alpha_read, params=params)
+            )
+        finally:
+            availability.CELL_BUDGET = budget
+    [error] = errors_of(response, 400)
+    assert error["code"] == "over-budget"
+    assert error["source"] == {"parameter": "to"}
+    assert "fewer schedules, or a shorter window" in error["detail"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -28,6 +29,10 @@ ID_SPELLINGS = ("schedule_ids[]", "schedule_ids", "schedule-ids[]", "schedule-id
 # appointment-type: the reference's prose spells it so (SPEC section 3 aliases).
 TYPE_SPELLINGS = ("appointment_type", "appointment-type")
 PARAMETERS = frozenset({*ID_SPELLINGS, *TYPE_SPELLINGS, "from", "to"})
+# Work budget of one answer (SPEC 8b): schedules x days x grid cells per day, counting
+# whole days of 24 hours. 100 schedules x 92 days on a 15-minute grid (883,200) fit; on a
+# 5-minute grid (2,649,600: a 74 MB answer, +270 MB measured) they do not.
+CELL_BUDGET = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
         if i not in schedules
     ]
     raise_if_any(errors)
+    _check_budget(list(schedules.values()), start, end)
     if requested_type and not any(s.type(requested_type) for s in schedules.values()):
         _check_type_exists(ctx, requested_type)
     # Seats for the widest possible span of all schedules, in one query.
@@ -172,6 +178,26 @@ def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
         for i in ids
     ]
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+def _check_budget(schedules: list[BookableSchedule], start: Bound, end: Bound) -> None:
+    """400 when the answer would cover more than CELL_BUDGET grid cells."""
+    seconds = (end.instant(UTC, end=True) - start.instant(UTC, end=False)).total_seconds()
+    days = max(1, math.ceil(seconds / 86_400))
+    cells = days * sum(1440 // max(1, s.rules.slot_minutes) for s in schedules)
+    if cells > CELL_BUDGET:
+        raise ApiError(
+            [
+                bad_parameter(
+                    "to",
+                    f"This request covers {cells:,} grid cells ({len(schedules)} schedules x "
+                    f"{days} days); at most {CELL_BUDGET:,} are answered at once. Narrow it: "
+                    "ask for fewer schedules, or a shorter window with from/to, and page "
+                    "through the rest.",
+                    code="over-budget",
+                )
+            ]
+        )
 
 
 def requested_type_of(req: ApiRequest) -> str | None:
