@@ -179,7 +179,6 @@ def test_language_filter_uses_lowercased_index_not_display_list(client, search):
         ({"filter[insurance]": "humana"}, [DAN]),  # S07 inactive
         ({"filter[accepting-new-patients]": "true"}, [FAY]),
         ({"filter[hours-availability]": "morning"}, [DAN, FAY]),  # S07 06-10 is inactive
-        ({"filter[near]": "[36.1,-86.1]"}, [FAY, GUS, SCANNER]),
     ],
 )
 def test_inactive_schedules_never_make_a_provider_match(client, search, params, excluded):
@@ -188,6 +187,14 @@ def test_inactive_schedules_never_make_a_provider_match(client, search, params, 
 
 
 # --- hours bands and their boundaries --------------------------------------------------------
+
+
+def test_near_gives_no_distance_for_an_inactive_schedule(client, search):
+    # Fay's only schedule (at the query point itself) is inactive: she is listed last, with no
+    # distance, as are Gus (no schedule) and the Open Scanner (no coordinates).
+    doc = get_doc(client, search.read, {"filter[near]": "[36.1,-86.1]"})
+    tail = {r["id"]: r["meta"] for r in doc["data"][-3:]}
+    assert tail == {FAY: {"distance": None}, GUS: {"distance": None}, SCANNER: {"distance": None}}
 
 
 def _give_gus_hours(session_factory, opens: time, closes: time) -> None:  # type: ignore[no-untyped-def]
