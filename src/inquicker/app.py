@@ -142,11 +142,11 @@ def create_app(
             404: ("not-found", "Not found"),
             405: ("method-not-allowed", "Method not allowed"),
         }.get(exc.status_code, ("http-error", "HTTP error"))
+        headers = dict(exc.headers or {})
+        if "Allow" in headers:  # Starlette lists a set: keep the order stable, as Api does
+            headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
         return error_response(
-            ApiError(
-                [ErrorObject(exc.status_code, code, title, str(exc.detail))],
-                headers=dict(exc.headers or {}),
-            )
+            ApiError([ErrorObject(exc.status_code, code, title, str(exc.detail))], headers=headers)
         )
 
     @asynccontextmanager
