@@ -245,6 +245,8 @@ def start_server(
         "INQUICKER_DATABASE_URL": url,
         "INQUICKER_SECRET_KEY": SECRET,
         "INQUICKER_ACCESS_LOG": "false",
+        # Load tools measure the server, not the per-key rate limit.
+        "INQUICKER_RATE_LIMIT": "",
         "INQUICKER_LOG_LEVEL": "WARNING",
     }
     log = log_path.open("wb")

@@ -49,6 +49,8 @@ class Runner:
             "INQUICKER_ENV": "production",
             "INQUICKER_DATABASE_URL": url,
             "INQUICKER_SECRET_KEY": SECRET,
+            # Load tools measure the server, not the per-key rate limit.
+            "INQUICKER_RATE_LIMIT": "",
             "INQUICKER_ACCESS_LOG": "false",
             "INQUICKER_LOG_LEVEL": "WARNING",
             # One key issues every token of the visit-token scenario.

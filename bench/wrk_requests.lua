@@ -4,8 +4,9 @@
 --
 -- FILE has one request per line: METHOD <tab> PATH [<tab> AUTHORIZATION [<tab> BODY]].
 -- Lines are sent in order and reused round-robin. NONCE, unless "-", makes every query
--- string distinct: "&nonce=<NONCE>-<n>" is appended to each path (a parameter the API
--- ignores), so no URL-keyed cache can answer. LIMIT > 0 stops after LIMIT requests (a
+-- string distinct: "&_=<NONCE>-<n>" is appended to each path (the browser cache-buster,
+-- the one parameter the API documents as ignored; any other unknown parameter is a 400),
+-- so no URL-keyed cache can answer. LIMIT > 0 stops after LIMIT requests (a
 -- list of one-use visit tokens, or a fixed-size run); 0 runs for wrk's -d duration. At the
 -- limit the thread prints "WRKDONE" and stops; wrk itself waits out -d unless interrupted,
 -- so suite.py sends it SIGINT on that line, and the duration reported is the thread's own.
@@ -76,7 +77,7 @@ function request()
   end
   local line = lines[i]
   local sep = line.path:find("?", 1, true) and "&" or "?"
-  return wrk.format(line.method, line.path .. sep .. "nonce=" .. nonce .. "-" .. sent,
+  return wrk.format(line.method, line.path .. sep .. "_=" .. nonce .. "-" .. sent,
                     line.headers, line.body)
 end
 

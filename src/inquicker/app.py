@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import anyio
 import anyio.to_thread
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
@@ -14,11 +15,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, request_response
+from starlette.types import Receive, Scope, Send
 
 from inquicker.api_docs import docs_routes
 from inquicker.availability import endpoint as availability_endpoint
 from inquicker.booking import visit_settings_endpoint, visit_token_endpoint, visits_endpoint
+from inquicker.booking.switch import guard_visits
 from inquicker.catalog.registry import build_registry
 from inquicker.console.routes import console_routes
 from inquicker.db.base import utcnow
@@ -28,13 +31,36 @@ from inquicker.fhir.routes import PREFIX as FHIR_PREFIX
 from inquicker.fhir.routes import FhirApi
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.jsonapi.operations import Operation
-from inquicker.jsonapi.routes import Api, CachedReads, error_response, internal_error_response
+from inquicker.jsonapi.routes import (
+    Api,
+    CachedReads,
+    checking_parameters,
+    error_response,
+    internal_error_response,
+)
 from inquicker.logs import RequestMiddleware, configure_logging
 from inquicker.malloc import tune_for_threads
 from inquicker.operators.api import OperatorApi
 from inquicker.settings import Settings, get_settings
+from inquicker.web.edge import Edge
+from inquicker.web.maintenance import MaintenanceGate, MaintenanceSwitch
+from inquicker.web.ratelimit import RateLimits
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+# /readyz reads the database in a thread of its own pool, so busy request threads cannot
+# delay it, and gives up after READY_SECONDS.
+READY_SECONDS = 2.0
+_ready_threads = anyio.CapacityLimiter(2)
+
+
+class AnyMethod:
+    """An ASGI endpoint taking every method: Starlette routes a class instance whatever the
+    method, where it limits a function endpoint to GET."""
+
+    def __init__(self, handler: Callable[[Request], Awaitable[Response]]) -> None:
+        self.app = request_response(handler)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def create_app(
@@ -45,7 +71,7 @@ def create_app(
 ) -> Starlette:
     """Assemble the API for ``settings`` (or the environment's)."""
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, settings.db_timeouts())
     registry = build_registry()
     api = Api(
         settings=settings,
@@ -53,23 +79,34 @@ def create_app(
         registry=registry,
         clock=clock,
         endpoints={
-            "visit-settings": visit_settings_endpoint.ENDPOINT,
+            "visit-settings": checking_parameters(
+                visit_settings_endpoint.ENDPOINT,
+                frozenset({"include", "sort"}),
+                frozenset({"fields"}),
+            ),
             "available-appointment-times": availability_endpoint.ENDPOINT,
             "visit-token": visit_token_endpoint.ENDPOINT,
-            "visits": visits_endpoint.make_endpoint(registry),
+            "visits": guard_visits(visits_endpoint.make_endpoint(registry)),
         },
+        rates=RateLimits(settings.rate_limit or None, settings.rate_limit_storage),
     )
+    maintenance = MaintenanceSwitch(engine)
 
-    def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    # Async, and never the database: it answers at once whatever the request threads do.
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "maintenance": maintenance.known.on})
 
     head = schema_head()
 
-    def readyz(_: Request) -> Response:
+    def read_version() -> object:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    async def readyz(_: Request) -> Response:
         try:
-            with engine.connect() as conn:
-                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except Exception:  # any database failure means "not ready", never a crash
+            with anyio.fail_after(READY_SECONDS):
+                version = await anyio.to_thread.run_sync(read_version, limiter=_ready_threads)
+        except Exception:  # any database failure or a slow answer means "not ready"
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         if version != head:
             return JSONResponse(
@@ -80,6 +117,13 @@ def create_app(
                     "expected": head,
                 },
                 503,
+            )
+        state = await maintenance.current()
+        if state.on:
+            return JSONResponse(
+                {"status": "maintenance", "database": "ok", "schema": version},
+                503,
+                headers={"Retry-After": str(state.retry_after)},
             )
         return JSONResponse({"status": "ok", "database": "ok", "schema": version})
 
@@ -93,16 +137,19 @@ def create_app(
         # Before the API's /{hostname} routes, which would take "openapi.json" for a site.
         *docs_routes(registry, operations, settings.page_size_max),
     ]
-    operator_api = OperatorApi(settings, make_sessionmaker(engine), clock)
-    routes.append(Route("/admin/api", operator_api.handle, methods=ALL_METHODS))
-    routes.append(Route("/admin/api/{rest:path}", operator_api.handle, methods=ALL_METHODS))
+    # Every method name reaches the handlers, which answer 405 with Allow (Starlette gives a
+    # plain function endpoint GET only, and answers other methods itself).
+    operator_api = AnyMethod(OperatorApi(settings, make_sessionmaker(engine), clock).handle)
+    routes.append(Route("/admin/api", operator_api))
+    routes.append(Route("/admin/api/{rest:path}", operator_api))
     routes.extend(console_routes(settings, make_sessionmaker(engine), clock))
+    every_method = AnyMethod(api.handle)
     for prefix in ("/api/v3", "/v3"):
-        routes.append(Route(prefix + "/{hostname}/{rest:path}", api.handle, methods=ALL_METHODS))
-        routes.append(Route(prefix + "/{hostname}", api.handle, methods=ALL_METHODS))
-    fhir = FhirApi(api)
-    routes.append(Route(FHIR_PREFIX + "/{hostname}/{rest:path}", fhir.handle, methods=ALL_METHODS))
-    routes.append(Route(FHIR_PREFIX + "/{hostname}", fhir.handle, methods=ALL_METHODS))
+        routes.append(Route(prefix + "/{hostname}/{rest:path}", every_method))
+        routes.append(Route(prefix + "/{hostname}", every_method))
+    fhir = AnyMethod(FhirApi(api).handle)
+    routes.append(Route(FHIR_PREFIX + "/{hostname}/{rest:path}", fhir))
+    routes.append(Route(FHIR_PREFIX + "/{hostname}", fhir))
 
     async def on_api_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -110,10 +157,15 @@ def create_app(
 
     async def on_http_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        title = "Not found" if exc.status_code == 404 else "HTTP error"
-        code = "not-found" if exc.status_code == 404 else "http-error"
+        code, title = {
+            404: ("not-found", "Not found"),
+            405: ("method-not-allowed", "Method not allowed"),
+        }.get(exc.status_code, ("http-error", "HTTP error"))
+        headers = dict(exc.headers or {})
+        if "Allow" in headers:  # Starlette lists a set: keep the order stable, as Api does
+            headers["Allow"] = ", ".join(sorted(m.strip() for m in headers["Allow"].split(",")))
         return error_response(
-            ApiError([ErrorObject(exc.status_code, code, title, str(exc.detail))])
+            ApiError([ErrorObject(exc.status_code, code, title, str(exc.detail))], headers=headers)
         )
 
     @asynccontextmanager
@@ -136,10 +188,21 @@ def create_app(
                     "X-Api-Key",
                     "Idempotency-Key",
                 ],
-                expose_headers=["Location", "X-Request-Id", "ETag"],
+                expose_headers=[
+                    "Location",
+                    "X-Request-Id",
+                    "ETag",
+                    "Retry-After",
+                    "RateLimit-Limit",
+                    "RateLimit-Remaining",
+                    "RateLimit-Reset",
+                ],
             ),
             # Inside CORS, so that a 500 carries the CORS headers a browser needs to read it.
             Middleware(RequestMiddleware, respond=internal_error_response, log=settings.access_log),
+            # Size limits and WebSocket refusals, before anything reads the request.
+            Middleware(Edge),
+            Middleware(MaintenanceGate, switch=maintenance),
             # Innermost: a cached catalog read is answered before Starlette's routing.
             Middleware(CachedReads, api=api),
         ],
@@ -150,6 +213,7 @@ def create_app(
     )
     app.state.api = api
     app.state.engine = engine
+    app.state.maintenance = maintenance
     return app
 
 

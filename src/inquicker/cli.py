@@ -25,6 +25,10 @@ keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(operators_app, name="operators")
 app.add_typer(audit_app, name="audit")
+maintenance_app = typer.Typer(
+    help="Maintenance mode: API routes answer 503 + Retry-After.", no_args_is_help=True
+)
+app.add_typer(maintenance_app, name="maintenance")
 
 DEMO_HOSTNAME = "winter-health.inquicker.com"
 
@@ -121,6 +125,9 @@ def serve(
             workers=workers,
             access_log=False,
             log_config=None,
+            # Request heads over 16 KiB are refused while they arrive (httptools has no
+            # bound).
+            http="inquicker.web.protocol:BoundedHttpToolsProtocol",
             proxy_headers=settings().trust_proxy,
         )
     finally:
@@ -176,13 +183,17 @@ def keys_create(
     name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
     scopes: Annotated[str, typer.Option(help="Comma-separated: read, book.")] = "read",
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the key.")] = False,
+    rate: Annotated[
+        str | None,
+        typer.Option(help="This key's rate limit, e.g. 120/minute (default: the server's)."),
+    ] = None,
 ) -> None:
     """Create an API key; the key is printed once and stored only as a hash."""
     from inquicker.tenancy.keys import KeyOperationError, create_key, parse_scopes
 
     try:
         with unit_of_work() as session:
-            issued = create_key(session, site, name, parse_scopes(scopes))
+            issued = create_key(session, site, name, parse_scopes(scopes), rate)
             cli_audit(session, "key.create", key=issued.key_id, site=site)
     except KeyOperationError as exc:
         fail(str(exc))
@@ -191,6 +202,8 @@ def keys_create(
         return
     typer.echo(f"key id:  {issued.key_id}")
     typer.echo(f"scopes:  {','.join(issued.scopes)}")
+    if rate:
+        typer.echo(f"rate:    {rate.strip().lower()}")
     typer.echo(f"api key: {issued.secret}")
     typer.echo("Store it now: it cannot be shown again.")
 
@@ -206,14 +219,16 @@ def keys_list(site: Annotated[str, typer.Option(help="The site's partner hostnam
     except KeyOperationError as exc:
         fail(str(exc))
     typer.echo(
-        f"{'KEY ID':<18} {'SCOPES':<10} {'CREATED':<20} {'LAST USED':<20} {'STATUS':<8} NAME"
+        f"{'KEY ID':<18} {'SCOPES':<10} {'CREATED':<20} {'LAST USED':<20} {'STATUS':<8} "
+        f"{'RATE':<14} NAME"
     )
     for k in keys:
         used = k.last_used_at.strftime("%Y-%m-%d %H:%M") if k.last_used_at else "never"
         status = "revoked" if k.revoked_at else "active"
         created = k.created_at.strftime("%Y-%m-%d %H:%M")
         typer.echo(
-            f"{k.key_id:<18} {k.scopes:<10} {created:<20} {used:<20} {status:<8} {k.name or ''}"
+            f"{k.key_id:<18} {k.scopes:<10} {created:<20} {used:<20} {status:<8} "
+            f"{k.rate_limit or 'default':<14} {k.name or ''}"
         )
 
 
@@ -239,6 +254,48 @@ def cli_audit(session: Session, action: str, **details: str) -> None:
     from inquicker.operators import audit
 
     audit.write(session.connection(), utcnow(), audit.Record("cli", action, details=details))
+
+
+@maintenance_app.command("on")
+def maintenance_on(
+    retry_after: Annotated[
+        int, typer.Option(min=1, max=86_400, help="Seconds clients are told to wait.")
+    ] = 300,
+    message: Annotated[
+        str | None, typer.Option(help="The error detail clients see (no secrets).")
+    ] = None,
+) -> None:
+    """Every API route answers 503 within a second, on every server of this database."""
+    from inquicker.web.maintenance import set_state
+
+    with unit_of_work() as session:
+        set_state(session, True, retry_after, message[:500] if message else None)
+    typer.echo(f"maintenance on: API routes answer 503 (Retry-After: {retry_after})")
+
+
+@maintenance_app.command("off")
+def maintenance_off() -> None:
+    """API routes answer again within a second."""
+    from inquicker.web.maintenance import set_state
+
+    with unit_of_work() as session:
+        set_state(session, False)
+    typer.echo("maintenance off")
+
+
+@maintenance_app.command("status")
+def maintenance_status() -> None:
+    """Say whether maintenance mode is on."""
+    from inquicker.web.maintenance import read_state
+
+    with unit_of_work() as session:
+        state = read_state(session)
+    typer.echo(
+        f"maintenance on since {state.since:%Y-%m-%d %H:%M:%S} UTC "
+        f"(Retry-After: {state.retry_after})"
+        if state.on and state.since
+        else "maintenance off"
+    )
 
 
 # Registered last: the webhooks module uses fail/settings/unit_of_work defined above.

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from inquicker.db.engine import DbTimeouts
+
 DEV_SECRET = "dev-only-secret-change-me-in-production-0000"  # noqa: S105 - refused outside dev
 
 
@@ -43,6 +45,16 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=32, ge=1, le=256)
     # A claimed delivery's lease: a killed worker's deliveries are sent again after it.
     webhook_lease_seconds: int = Field(default=60, ge=5, le=60)
+    # Bounded waits for the database (SPEC 8b): past them a request is 503 + Retry-After.
+    sqlite_busy_timeout_ms: int = Field(default=5_000, ge=0, le=600_000)
+    pg_lock_timeout_ms: int = Field(default=5_000, ge=0, le=600_000)
+    pg_statement_timeout_ms: int = Field(default=15_000, ge=0, le=3_600_000)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    # Requests per API key ("N/second|minute|hour|day"; "" turns limits off); a key may
+    # carry its own (`inquicker keys create --rate`).
+    rate_limit: str = "600/minute"
+    # Where rate-limit counters live: memory:// (per process) or redis://host:port (shared).
+    rate_limit_storage: str = "memory://"
     page_size_default: int = Field(default=10, ge=1, le=100)
     page_size_max: int = Field(default=100, ge=1, le=1000)
 
@@ -54,6 +66,15 @@ class Settings(BaseSettings):
 
             decode_key(value)  # fail at start-up, not at the first booking
         return value or None
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_is_a_rate(cls, value: str) -> str:
+        if value.strip():
+            from inquicker.web.ratelimit import parse_rate
+
+            parse_rate(value.strip())  # fail at start-up, not at the first request
+        return value.strip()
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -83,6 +104,14 @@ class Settings(BaseSettings):
         if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("INQUICKER_SECRET_KEY must be at least 32 characters")
         return self
+
+    def db_timeouts(self) -> DbTimeouts:
+        return DbTimeouts(
+            sqlite_busy_ms=self.sqlite_busy_timeout_ms,
+            lock_ms=self.pg_lock_timeout_ms,
+            statement_ms=self.pg_statement_timeout_ms,
+            pool_seconds=self.db_pool_timeout_s,
+        )
 
 
 @lru_cache(maxsize=1)

@@ -329,7 +329,7 @@ def test_schedules_list(client, keys):
     assert set(s1["relationships"]) == {
         "location",
         "provider",
-        "service",
+        "service-resource",
         "insurance-plans",
         "appointment-types",
     }
@@ -382,7 +382,7 @@ def test_inactive_or_unknown_schedule_is_404(client, keys, path):
     [
         ("location", ("locations", "downtown")),
         ("provider", ("providers", "dr-smith")),
-        ("service", ("services", "primary-care")),
+        ("service-resource", ("services", "primary-care")),
     ],
 )
 def test_schedule_to_one_related(client, keys, name, expected):
@@ -421,7 +421,7 @@ def test_schedule_to_many_related(client, keys, schedule, name, expected):
     [
         ("location", {"type": "locations", "id": "downtown"}),
         ("provider", {"type": "providers", "id": "dr-smith"}),
-        ("service", {"type": "services", "id": "primary-care"}),
+        ("service-resource", {"type": "services", "id": "primary-care"}),
         (
             "insurance-plans",
             [
@@ -499,7 +499,7 @@ def test_providers_list(client, keys):
         "bio": None,
     }
     assert attrs["backgrounds"] == [] and attrs["subspecialties"] == []
-    assert set(smith["relationships"]) == {"schedules", "medical-groups"}
+    assert set(smith["relationships"]) == {"schedules", "medical-group-resources"}
 
 
 def test_provider_attributes_match_spec(client, keys):
@@ -550,8 +550,10 @@ def test_provider_show(client, keys):
     [
         ("/providers/dr-jones/schedules", [ALPHA_S2]),  # S3 is inactive
         ("/providers/dr-smith/schedules", [ALPHA_S1]),
+        ("/providers/dr-smith/medical-group-resources", ["alpha-physicians"]),
+        ("/providers/dr-jones/medical-group-resources", []),
+        # The former name (shared with the attribute) still answers, as an alias.
         ("/providers/dr-smith/medical-groups", ["alpha-physicians"]),
-        ("/providers/dr-jones/medical-groups", []),
         ("/providers/dr-smith/medical_groups", ["alpha-physicians"]),
     ],
 )
@@ -564,12 +566,15 @@ def test_provider_related_collections(client, keys, path, expected):
 def test_provider_relationship_linkage(client, keys):
     doc = get(client, keys, "/providers/dr-jones/relationships/schedules")
     assert doc["data"] == [{"type": "schedules", "id": ALPHA_S2}]
-    doc = get(client, keys, "/providers/dr-jones/relationships/medical-groups")
+    doc = get(client, keys, "/providers/dr-jones/relationships/medical-group-resources")
     assert doc["data"] == []
     assert doc["links"] == {
-        "self": f"{ALPHA_BASE}/providers/dr-jones/relationships/medical-groups",
-        "related": f"{ALPHA_BASE}/providers/dr-jones/medical-groups",
+        "self": f"{ALPHA_BASE}/providers/dr-jones/relationships/medical-group-resources",
+        "related": f"{ALPHA_BASE}/providers/dr-jones/medical-group-resources",
     }
+    # The former name answers with the new links.
+    alias = get(client, keys, "/providers/dr-jones/relationships/medical-groups")
+    assert alias == doc
 
 
 # --- every list has its show route ---------------------------------------------------------

@@ -29,7 +29,8 @@ def get_error(client: TestClient, keys: Keys, path: str, params) -> dict:  # typ
 
 
 def page_link(base: str, *params: tuple[str, str]) -> str:
-    """A page link exactly as the server spells it (brackets percent-encoded, SPEC section 3)."""
+    """A page link exactly as the server spells it: percent-encoded, brackets included
+    (page%5Bnumber%5D=2), so strict URL parsers accept it."""
     return f"{base}?{urlencode(list(params))}"
 
 
@@ -46,7 +47,7 @@ def test_include_to_one_relationships_of_a_schedule(client, keys):
     assert rels["location"]["data"] == {"type": "locations", "id": "downtown"}
     assert rels["provider"]["data"] == {"type": "providers", "id": "dr-smith"}
     # Linkage appears only for included relationships.
-    for name in ("service", "insurance-plans", "appointment-types"):
+    for name in ("service-resource", "insurance-plans", "appointment-types"):
         assert "data" not in rels[name], name
     assert refs(doc["included"]) == [("locations", "downtown"), ("providers", "dr-smith")]
     downtown = by_ref(doc)[("locations", "downtown")]
@@ -129,9 +130,9 @@ def test_include_underscore_spelling(client, keys):
 
 
 def test_include_with_empty_result_gives_empty_included(client, keys):
-    doc = get(client, keys, "/providers/dr-jones", {"include": "medical-groups"})
+    doc = get(client, keys, "/providers/dr-jones", {"include": "medical-group-resources"})
     assert doc["included"] == []
-    assert doc["data"]["relationships"]["medical-groups"]["data"] == []
+    assert doc["data"]["relationships"]["medical-group-resources"]["data"] == []
 
 
 @pytest.mark.parametrize(
@@ -380,7 +381,11 @@ def test_related_collection_is_paged(client, keys):
         ({"page[number]": "0"}, "page[number]"),
         ({"page[number]": "abc"}, "page[number]"),
         ({"page[number]": "-2"}, "page[number]"),
-        ({"page[offset]": "0"}, "page[offset]"),
+        ({"page[offset]": "-1"}, "page[offset]"),
+        ({"page[limit]": "0"}, "page[limit]"),
+        ({"page[limit]": "101"}, "page[limit]"),
+        ({"page[cursor]": "x"}, "page[cursor]"),
+        ({"page[number]": "1", "page[offset]": "0"}, "page"),
     ],
 )
 def test_bad_page_is_400(client, keys, params, parameter):

@@ -267,8 +267,8 @@ CASES = [
     Case(
         "providers related medical-groups",
         6,
-        "/providers/dr-robert-williams/medical-groups",
-        large_path="/providers/dr-david-chen/medical-groups",
+        "/providers/dr-robert-williams/medical-group-resources",
+        large_path="/providers/dr-david-chen/medical-group-resources",
     ),
     Case(
         "providers relationship schedules",
@@ -279,8 +279,8 @@ CASES = [
     Case(
         "providers relationship medical-groups",
         4,
-        "/providers/dr-robert-williams/relationships/medical-groups",
-        large_path="/providers/dr-david-chen/relationships/medical-groups",
+        "/providers/dr-robert-williams/relationships/medical-group-resources",
+        large_path="/providers/dr-david-chen/relationships/medical-group-resources",
     ),
     # --- schedules -----------------------------------------------------------------------------
     # site, key, count, page, rows, hours, included locations, providers, their
@@ -330,7 +330,7 @@ CASES = [
         (("include", "schedules"),),
         large_path=f"/schedules/{CHEN_PC}/provider",
     ),
-    Case("schedules related service", 4, f"/schedules/{CHEN_PC}/service"),
+    Case("schedules related service", 4, f"/schedules/{CHEN_PC}/service-resource"),
     # site, key, parent pk, offered plans, count, page, rows
     Case(
         "schedules related insurance-plans",
@@ -347,7 +347,9 @@ CASES = [
     ),
     Case("schedules relationship location", 4, f"/schedules/{CHEN_PC}/relationships/location"),
     Case("schedules relationship provider", 4, f"/schedules/{CHEN_PC}/relationships/provider"),
-    Case("schedules relationship service", 4, f"/schedules/{CHEN_PC}/relationships/service"),
+    Case(
+        "schedules relationship service", 4, f"/schedules/{CHEN_PC}/relationships/service-resource"
+    ),
     # site, key, parent pk, offered plans, linkage
     Case(
         "schedules relationship insurance-plans",

@@ -77,6 +77,8 @@ def running_servers(database_url: str, secret: str, count: int = 2) -> Iterator[
         "INQUICKER_DATABASE_URL": database_url,
         "INQUICKER_SECRET_KEY": secret,
         "INQUICKER_ACCESS_LOG": "false",
+        # Load tools measure the server, not the per-key rate limit.
+        "INQUICKER_RATE_LIMIT": "",
     }
     with ExitStack() as stack:
         servers = []

@@ -154,15 +154,23 @@ def great_circle_miles(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_MILES * math.asin(math.sqrt(h))
 
 
-def expected_near(point: tuple[float, float], providers: list[str]) -> list[tuple[str, float]]:
-    """(provider, miles to its nearest located active schedule), nearest first, ties by name."""
+def expected_near(
+    point: tuple[float, float], providers: list[str]
+) -> list[tuple[str, float | None]]:
+    """(provider, miles to its nearest located active schedule), nearest first, ties by name;
+    then the providers without a located active schedule, by name, with None (near orders,
+    it never drops a provider)."""
     out: list[tuple[str, float]] = []
+    unlocated: list[tuple[str, float | None]] = []
     for provider in providers:
         located = [COORDS[loc] for loc in ACTIVE_LOCATIONS[provider]]
         miles = [great_circle_miles(point, c) for c in located if c is not None]
         if miles:
             out.append((provider, min(miles)))
-    return sorted(out, key=lambda pm: (pm[1], NAMES[pm[0]]))
+        else:
+            unlocated.append((provider, None))
+    ranked: list[tuple[str, float | None]] = [*sorted(out, key=lambda pm: (pm[1], NAMES[pm[0]]))]
+    return [*ranked, *sorted(unlocated, key=lambda pm: NAMES[pm[0]])]
 
 
 def path(p: str, key: str, params: Any = ()) -> str:

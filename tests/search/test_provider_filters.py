@@ -179,7 +179,6 @@ def test_language_filter_uses_lowercased_index_not_display_list(client, search):
         ({"filter[insurance]": "humana"}, [DAN]),  # S07 inactive
         ({"filter[accepting-new-patients]": "true"}, [FAY]),
         ({"filter[hours-availability]": "morning"}, [DAN, FAY]),  # S07 06-10 is inactive
-        ({"filter[near]": "[36.1,-86.1]"}, [FAY, GUS, SCANNER]),
     ],
 )
 def test_inactive_schedules_never_make_a_provider_match(client, search, params, excluded):
@@ -188,6 +187,14 @@ def test_inactive_schedules_never_make_a_provider_match(client, search, params, 
 
 
 # --- hours bands and their boundaries --------------------------------------------------------
+
+
+def test_near_gives_no_distance_for_an_inactive_schedule(client, search):
+    # Fay's only schedule (at the query point itself) is inactive: she is listed last, with no
+    # distance, as are Gus (no schedule) and the Open Scanner (no coordinates).
+    doc = get_doc(client, search.read, {"filter[near]": "[36.1,-86.1]"})
+    tail = {r["id"]: r["meta"] for r in doc["data"][-3:]}
+    assert tail == {FAY: {"distance": None}, GUS: {"distance": None}, SCANNER: {"distance": None}}
 
 
 def _give_gus_hours(session_factory, opens: time, closes: time) -> None:  # type: ignore[no-untyped-def]
@@ -333,11 +340,14 @@ def test_near_orders_by_nearest_active_schedule(client, search, spelling, params
     # Hand-checked: Ann and MRI tie at "center" (Ann first by name), Ben at "north", Cara and
     # Dan tie at "east" (Dan's nearer S07 at "center" is inactive), Eve at "far". Fay (only
     # an inactive schedule at the query point itself), Gus (no schedule) and the Open
-    # Scanner (location without coordinates) take no part.
-    assert [p for p, _ in expected] == [ANN, MRI, BEN, CARA, DAN, EVE]
+    # Scanner (location without coordinates) have no distance: they come last, by name,
+    # with a null distance (near orders, it never drops a provider).
+    assert [p for p, _ in expected] == [ANN, MRI, BEN, CARA, DAN, EVE, FAY, GUS, SCANNER]
     assert [r["id"] for r in doc["data"]] == [p for p, _ in expected]
-    assert doc["meta"]["record-count"] == 6
-    for resource, (_, miles) in zip(doc["data"], expected, strict=True):
+    assert doc["meta"]["record-count"] == 9
+    assert [r["meta"] for r in doc["data"][6:]] == [{"distance": None}] * 3
+    for resource, (_, miles) in zip(doc["data"][:6], expected[:6], strict=True):
+        assert miles is not None
         _assert_not_on_rounding_edge(miles)
         assert resource["meta"] == {"distance": round(miles, 2)}
     assert doc["data"][0]["meta"]["distance"] == 8.89
@@ -352,6 +362,9 @@ def test_near_other_points(client, search, point):
     expected = expected_near(point, ALL_PROVIDERS)
     assert [r["id"] for r in doc["data"]] == [p for p, _ in expected]
     for resource, (_, miles) in zip(doc["data"], expected, strict=True):
+        if miles is None:  # no located active schedule: last, without a distance
+            assert resource["meta"] == {"distance": None}
+            continue
         _assert_not_on_rounding_edge(miles)
         assert resource["meta"]["distance"] == round(miles, 2)
 
@@ -359,10 +372,10 @@ def test_near_other_points(client, search, point):
 def test_near_tie_is_broken_by_name(client, search):
     # From the "far" side Cara (S05 at far) and Eve (S08 at far) tie; Ann and Ben tie at north.
     doc = get_doc(client, search.read, {"filter[near]": "[40.0,-80.1]"})
-    assert [r["id"] for r in doc["data"]] == [CARA, EVE, DAN, ANN, BEN, MRI]
+    assert [r["id"] for r in doc["data"]] == [CARA, EVE, DAN, ANN, BEN, MRI, FAY, GUS, SCANNER]
     distances = [r["meta"]["distance"] for r in doc["data"]]
     assert distances[0] == distances[1] and distances[3] == distances[4]
-    assert distances == sorted(distances)
+    assert distances[:6] == sorted(distances[:6]) and distances[6:] == [None] * 3
 
 
 def test_near_integer_coordinates(client, search):
@@ -374,15 +387,15 @@ def test_near_integer_coordinates(client, search):
 def test_near_pages_concatenate_to_full_ordering(client, search):
     full = get_doc(client, search.read, {"filter[near]": "[36.1,-86.1]"})
     pages = []
-    for number in (1, 2, 3):
+    for number in (1, 2, 3, 4, 5):
         doc = get_doc(
             client,
             search.read,
             {"filter[near]": "[36.1,-86.1]", "page[size]": "2", "page[number]": str(number)},
         )
-        assert doc["meta"]["record-count"] == 6
-        assert len(doc["data"]) == 2
-        assert ("next" in doc["links"]) == (number < 3)
+        assert doc["meta"]["record-count"] == 9  # the three without a distance come last
+        assert len(doc["data"]) == (2 if number < 5 else 1)
+        assert ("next" in doc["links"]) == (number < 5)
         assert ("prev" in doc["links"]) == (number > 1)
         pages.extend(doc["data"])
     assert [(r["id"], r["meta"]) for r in pages] == [(r["id"], r["meta"]) for r in full["data"]]
@@ -428,9 +441,11 @@ def test_near_with_hours_and_gender(client, search):
         search.read,
         {"filter[near]": "[36.1,-86.1]", "filter[hours-availability]": "evening"},
     )
-    assert [r["id"] for r in doc["data"]] == [MRI, DAN]
+    assert [r["id"] for r in doc["data"]][:2] == [MRI, DAN]
     doc = get_doc(client, search.read, {"filter[near]": "[36.1,-86.1]", "filter[gender]": "female"})
-    assert [r["id"] for r in doc["data"]] == [ANN, CARA, EVE]  # Fay: inactive only
+    # Fay (inactive only) comes last, without a distance.
+    assert [r["id"] for r in doc["data"]] == [ANN, CARA, EVE, FAY]
+    assert doc["data"][-1]["meta"] == {"distance": None}
 
 
 def test_near_ignores_other_tenants_locations(client, search, keys):

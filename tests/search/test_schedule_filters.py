@@ -299,12 +299,12 @@ def test_schedule_relationships_included(client, search):
         client,
         search.read,
         f"/schedules/{S01}",
-        {"include": "location,provider,service,insurance-plans,appointment-types"},
+        {"include": "location,provider,service-resource,insurance-plans,appointment-types"},
     )
     rels = doc["data"]["relationships"]
     assert rels["location"]["data"] == {"type": "locations", "id": "center"}
     assert rels["provider"]["data"] == {"type": "providers", "id": ANN}
-    assert rels["service"]["data"] == {"type": "services", "id": "primary-care"}
+    assert rels["service-resource"]["data"] == {"type": "services", "id": "primary-care"}
     assert sorted(r["id"] for r in rels["insurance-plans"]["data"]) == ["aetna", "cigna"]
     assert sorted(r["id"] for r in rels["appointment-types"]["data"]) == [
         "checkup",
@@ -402,6 +402,7 @@ def test_provider_sparse_fieldset_skips_computed(client, search):
 
 
 def test_provider_schedules_relationship_is_active_only(client, search):
+    # "medical-groups", the relationship's former name, is still accepted in include.
     doc = get_doc(client, search.read, "/providers", {"include": "schedules,medical-groups"})
     linkage = {
         r["id"]: sorted(s["id"] for s in r["relationships"]["schedules"]["data"])
@@ -411,7 +412,7 @@ def test_provider_schedules_relationship_is_active_only(client, search):
     assert linkage[FAY] == []
     assert linkage[ANN] == sorted([S01, S02])
     groups = {
-        r["id"]: sorted(g["id"] for g in r["relationships"]["medical-groups"]["data"])
+        r["id"]: sorted(g["id"] for g in r["relationships"]["medical-group-resources"]["data"])
         for r in doc["data"]
     }
     assert groups[CARA] == ["mg-a", "mg-b"]

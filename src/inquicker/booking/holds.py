@@ -21,6 +21,7 @@ from inquicker.availability.repository import (
 )
 from inquicker.booking import seats
 from inquicker.booking.models import VisitToken
+from inquicker.booking.switch import check_booking_enabled
 from inquicker.booking.tokens import TOKEN_MINUTES, mint
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found
@@ -110,6 +111,8 @@ def place_hold(
     schedule = cached_schedules(ctx.session, ctx.memo, ctx.tenant, [schedule_id]).get(schedule_id)
     if schedule is None:
         raise not_found(f"No schedule with id '{schedule_id}'.")
+    # Every face's hold (/visit-token, FHIR $hold and $book) honours the switch.
+    check_booking_enabled(ctx, schedule.health_system_pk)
     if type_id and schedule.type(type_id) is None:
         raise ApiError(
             [bad_parameter("appointment_type", f"This schedule does not offer '{type_id}'.")]

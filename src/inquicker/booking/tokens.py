@@ -91,6 +91,9 @@ def verify(secret: str, token: str, audience: str, now: int) -> TokenClaims:
         or not isinstance(payload.get("jti"), str)
     ):
         raise refuse("The visit token is malformed.", "malformed-token")
+    # PostgreSQL text cannot hold NUL: such a claim must be refused here, not by the driver.
+    if any("\x00" in v for v in (payload["jti"], data["schedule_id"], data["appointment_at"])):
+        raise refuse("The visit token is malformed.", "malformed-token")
     if payload.get("aud") != audience:
         raise refuse("The visit token was issued for another site.", "wrong-site")
     if exp <= now:

@@ -136,6 +136,8 @@ def _health_system(hs: HealthSystem) -> dict[str, Any]:
     # differ from their default, so bundles exported before them compare equal.
     if hs.cancellation_cutoff_minutes:
         exported["cancellation_cutoff_minutes"] = hs.cancellation_cutoff_minutes
+    if not hs.booking_enabled:
+        exported["booking_enabled"] = False
     return exported
 
 

@@ -129,6 +129,7 @@ def _health_system_values(spec: HealthSystemIn) -> dict[str, Any]:
         "hold_minutes": spec.hold_minutes,
         "cancellation_cutoff_minutes": spec.cancellation_cutoff_minutes,
         "publish_slots": spec.publish_slots,
+        "booking_enabled": spec.booking_enabled,
         "visit_settings": dump_visit_settings(spec.visit_settings),
     }
 

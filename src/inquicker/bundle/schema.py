@@ -180,6 +180,8 @@ class HealthSystemIn(Section):
     cancellation_cutoff_minutes: int = Field(default=0, ge=0, le=10080)
     # SMART Scheduling Links: publish Locations, Schedules and Slots without a key.
     publish_slots: bool = False
+    # False switches visit creation off (403 booking-disabled); the catalog stays readable.
+    booking_enabled: bool = True
     visit_settings: CheckedSettings = Field(default_factory=VisitSettings)
 
 

@@ -127,13 +127,8 @@ def parse_near(raw: Any) -> tuple[float, float]:
 def _near(lq: ListQuery, point: tuple[float, float], ctx: RequestContext) -> None:
     lat, lng = point
     located = Location.latitude.is_not(None) & Location.longitude.is_not(None)
-    # Which providers take part needs no distance at all: the count stays cheap.
-    lq.where.append(
-        select(Schedule.pk)
-        .join(Location, Location.pk == Schedule.location_pk)
-        .where(Schedule.provider_pk == Provider.pk, active_schedules(ctx), located)
-        .exists()
-    )
+    # near orders and never drops (SPEC section 4): providers with no located active
+    # schedule stay in the list, last, with a null distance.
     # Distance once per location (MATERIALIZED keeps engines from recomputing it per
     # schedule), then the nearest location per provider over its active schedules.
     distances = (
@@ -155,7 +150,7 @@ def _near(lq: ListQuery, point: tuple[float, float], ctx: RequestContext) -> Non
         .subquery("nearest")
     )
     lq.joins.append((nearest, nearest.c.provider_pk == Provider.pk))
-    lq.order_by.insert(0, nearest.c.miles.asc())
+    lq.order_by.insert(0, nearest.c.miles.asc().nulls_last())
     lq.meta["distance"] = nearest.c.miles
     lq.meta_convert["distance"] = _round_miles
     lq.overrides_default_sort = True

@@ -62,7 +62,14 @@ PROVIDER_ATTRIBUTES: tuple[Attr, ...] = (
 
 PROVIDER_RELATIONSHIPS: tuple[Rel, ...] = (
     Rel("schedules", "schedules", True, _schedules),
-    Rel("medical-groups", "medical-groups", True, _medical_groups),
+    # "medical-groups" is the attribute (a list of {id, name}, as the reference shows it).
+    Rel(
+        "medical-group-resources",
+        "medical-groups",
+        True,
+        _medical_groups,
+        aliases=("medical-groups",),
+    ),
 )
 
 

@@ -54,7 +54,8 @@ SCHEDULE_ATTRIBUTES: tuple[Attr, ...] = (
 SCHEDULE_RELATIONSHIPS: tuple[Rel, ...] = (
     Rel("location", "locations", False, _fk(Schedule.location_pk)),
     Rel("provider", "providers", False, _fk(Schedule.provider_pk)),
-    Rel("service", "services", False, _fk(Schedule.service_pk)),
+    # "service" is the attribute (the service's name, as the reference shows it).
+    Rel("service-resource", "services", False, _fk(Schedule.service_pk), aliases=("service",)),
     Rel("insurance-plans", "insurance-plans", True, _plans),
     Rel("appointment-types", "appointment-types", True, _types),
 )

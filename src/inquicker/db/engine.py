@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -21,16 +22,44 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class DbTimeouts:
+    """Bounds on how long a request waits for the database (the server's; commands such as
+    imports and migrations keep the generous defaults)."""
+
+    sqlite_busy_ms: int = 30_000  # waiting for SQLite's write lock
+    lock_ms: int = 0  # PostgreSQL lock_timeout (0: none)
+    statement_ms: int = 0  # PostgreSQL statement_timeout (0: none)
+    pool_seconds: float = 30.0  # waiting for a pooled connection
+
+
+def make_engine(url: str, timeouts: DbTimeouts | None = None, **kwargs: Any) -> Engine:
     """An engine tuned for its backend (SQLite: WAL, foreign keys, busy timeout)."""
     url = normalize_url(url)
+    limits = timeouts or DbTimeouts()
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={"check_same_thread": False, "timeout": limits.sqlite_busy_ms / 1000},
+            **kwargs,
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    options = []
+    if limits.lock_ms:
+        options.append(f"-c lock_timeout={limits.lock_ms}")
+    if limits.statement_ms:
+        options.append(f"-c statement_timeout={limits.statement_ms}")
+    if options:
+        kwargs.setdefault("connect_args", {})["options"] = " ".join(options)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=limits.pool_seconds,
+        **kwargs,
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

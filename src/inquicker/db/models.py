@@ -32,6 +32,7 @@ from inquicker.events.models import (
 )
 from inquicker.operators.models import AuditEntry, Operator, OperatorSession, OperatorToken
 from inquicker.tenancy.models import ApiKey, HealthSystem, Site, SiteHealthSystem
+from inquicker.web.models import ServiceFlag
 
 __all__ = [
     "AcceptanceList",
@@ -60,6 +61,7 @@ __all__ = [
     "SchedulePlan",
     "SeatClaim",
     "Service",
+    "ServiceFlag",
     "Site",
     "SiteHealthSystem",
     "Visit",

@@ -93,25 +93,44 @@ def included_objects(
 
 
 def page_links(
-    request_url: str,
-    params: Sequence[tuple[str, str]],
-    page_number: int,
-    page_size: int,
-    total: int,
+    request_url: str, params: Sequence[tuple[str, str]], query: Query, total: int
 ) -> dict[str, str]:
-    """first/last always, prev/next when they exist; every other parameter is kept."""
-    last = max(1, -(-total // page_size))
+    """first/last always, prev/next when they exist; every other parameter is kept.
+
+    Links use the spelling the request used (number/size or offset/limit) and are fully
+    percent-encoded (``page%5Bnumber%5D=2``): strict URL parsers refuse raw brackets.
+    """
+    size = query.page_size
+    last = max(1, -(-total // size))
+    if query.page_offset is not None:
+        kept = [(k, v) for k, v in params if k not in ("page[offset]", "page[limit]")]
+        last_offset = (last - 1) * size
+
+        def at(offset: int) -> str:
+            return _link(request_url, kept, ("page[offset]", offset), ("page[limit]", size))
+
+        offset = query.page_offset
+        links = {"first": at(0), "last": at(last_offset)}
+        if offset > 0:
+            links["prev"] = at(min(max(offset - size, 0), last_offset))
+        if offset + size < total:
+            links["next"] = at(offset + size)
+        return links
+
     kept = [(k, v) for k, v in params if k not in ("page[number]", "page[size]")]
 
     def link(number: int) -> str:
-        query = [*kept, ("page[number]", str(number)), ("page[size]", str(page_size))]
-        # Brackets percent-encoded too (page%5Bnumber%5D): RFC 3986 does not allow them bare
-        # in a query, and strict URL parsers refuse such links (SPEC section 3).
-        return f"{request_url}?{urlencode(query)}"
+        return _link(request_url, kept, ("page[number]", number), ("page[size]", size))
 
+    number = query.page_number
     links = {"first": link(1), "last": link(last)}
-    if page_number > 1:
-        links["prev"] = link(min(page_number - 1, last))
-    if page_number < last:
-        links["next"] = link(page_number + 1)
+    if number > 1:
+        links["prev"] = link(min(number - 1, last))
+    if number < last:
+        links["next"] = link(number + 1)
     return links
+
+
+def _link(url: str, kept: Sequence[tuple[str, str]], *page: tuple[str, int]) -> str:
+    query = [*kept, *((k, str(v)) for k, v in page)]
+    return f"{url}?{urlencode(query)}"

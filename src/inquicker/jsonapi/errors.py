@@ -6,6 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+# At most this many error objects per response (SPEC 8b): a query repeating one bad value
+# thousands of times must not turn into a multi-megabyte error document.
+MAX_ERRORS = 20
+
 
 @dataclass(frozen=True, slots=True)
 class ErrorObject:
@@ -57,14 +61,18 @@ class ApiError(Exception):
         return 500 if any(s >= 500 for s in statuses) else 400
 
     def render(self) -> dict[str, Any]:
-        # JSON:API requires unique error objects; a repeated parameter can find the same
-        # problem twice (e.g. ?page[number]=x&page[number]=x).
+        """The error document: unique objects (JSON:API requires it; a repeated parameter or
+        two rules can find the same problem twice), the first MAX_ERRORS of them, the count
+        of the rest in meta."""
         rendered: list[dict[str, Any]] = []
         for error in self.errors:
             item = error.render()
             if item not in rendered:
                 rendered.append(item)
-        return {"errors": rendered}
+        doc: dict[str, Any] = {"errors": rendered[:MAX_ERRORS]}
+        if len(rendered) > MAX_ERRORS:
+            doc["meta"] = {"omitted-errors": len(rendered) - MAX_ERRORS}
+        return doc
 
 
 def bad_parameter(parameter: str, detail: str, code: str = "invalid-parameter") -> ErrorObject:

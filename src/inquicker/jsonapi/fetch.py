@@ -68,7 +68,7 @@ def _lean(
         if with_from and resource.from_clause is not None:
             stmt = stmt.select_from(resource.from_clause())
         for target, onclause in joins:
-            stmt = stmt.join(target, onclause)
+            stmt = stmt.outerjoin(target, onclause)  # as ListQuery.joins says
         return stmt.where(*resource.scope(ctx), *where).order_by(*order_by)
 
     stmt = build(with_from=False)
@@ -153,7 +153,7 @@ def page_of(
     resource: Resource,
     lq: ListQuery,
     sort: Sequence[tuple[str, bool]],
-    page_number: int,
+    offset: int,
     page_size: int,
 ) -> tuple[list[tuple[int, dict[str, Any]]], int]:
     """(pk, meta) of one page in order, and the total number of matching rows."""
@@ -175,7 +175,7 @@ def page_of(
         lq.joins,
         [*order, resource.pk],
     )
-    stmt = stmt.limit(page_size).offset((page_number - 1) * page_size)
+    stmt = stmt.limit(page_size).offset(offset)
     rows = ctx.session.connection().execute(stmt).all()
     converters = {n: lq.meta_convert.get(n, _identity) for n in lq.meta}
     page = [

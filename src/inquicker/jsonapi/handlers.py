@@ -96,7 +96,7 @@ def list_resources(
     query = _query(ctx, registry, resource, params, collection=True)
     lq = _apply_filters(ctx, resource, query)
     lq.where.extend(extra_where)
-    page, total = page_of(ctx, resource, lq, query.sort, query.page_number, query.page_size)
+    page, total = page_of(ctx, resource, lq, query.sort, query.offset, query.page_size)
     pks = [pk for pk, _ in page]
     fetched = (
         {
@@ -117,7 +117,7 @@ def list_resources(
     doc: dict[str, Any] = {
         "data": data,
         "meta": {"record-count": total},
-        "links": page_links(request_url, params, query.page_number, query.page_size, total),
+        "links": page_links(request_url, params, query, total),
     }
     if query.include:
         doc["included"] = included

@@ -10,10 +10,16 @@ from typing import Any
 import orjson
 
 from inquicker.jsonapi.errors import ErrorObject, bad_parameter
+from inquicker.jsonapi.params import unknown_parameters
 from inquicker.jsonapi.resource import Registry, Resource
+from inquicker.web.jsondepth import MAX_DEPTH, too_deep
 
 _BRACKET = re.compile(r"^(?P<family>[a-z_]+)\[(?P<member>[^\[\]]*)\]$")
 MAX_INCLUDE_DEPTH = 3
+MAX_PAGE_NUMBER = 10_000_000
+# What the generic resource routes take besides api_key and "_".
+KNOWN_PARAMETERS = frozenset({"include", "sort", "filter"})
+PARAMETER_FAMILIES = frozenset({"fields", "page", "filter"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,16 @@ class Query:
     filter_parameters: dict[str, str] = field(default_factory=dict)
     # Problems found while parsing; raised together with those found applying filters.
     problems: tuple[ErrorObject, ...] = ()
+    # Rows skipped before the page; set by page[offset]/page[limit], else from the number.
+    page_offset: int | None = None
+
+    @property
+    def offset(self) -> int:
+        return (
+            self.page_offset
+            if self.page_offset is not None
+            else (self.page_number - 1) * self.page_size
+        )
 
     def include_tree(self) -> dict[str, Any]:
         """Include paths as a nested dict: a.b,a.c -> {a: {b: {}, c: {}}}."""
@@ -54,11 +70,11 @@ def parse_query(
 ) -> Query:
     """Validate the JSON:API query parameters against ``resource``; problems are collected in
     ``Query.problems`` for the caller to raise (with any found later) together."""
-    errors: list[ErrorObject] = []
+    errors = unknown_parameters(params, KNOWN_PARAMETERS, PARAMETER_FAMILIES)
     include: tuple[tuple[str, ...], ...] = ()
     fields: dict[str, frozenset[str]] = {}
     sort: tuple[tuple[str, bool], ...] = ()
-    page = {"number": 1, "size": default_size}
+    page: dict[str, int] = {}
     raw_filters: dict[str, tuple[str, Any]] = {}  # name -> (parameter spelling, raw value)
 
     for key, value in params:
@@ -78,9 +94,30 @@ def parse_query(
 
     filters = _parse_filters(raw_filters, resource, errors) if collection else {}
     spellings = {name: parameter for name, (parameter, _) in raw_filters.items()}
+    number, size, offset = _page_window(page, default_size, errors)
     return Query(
-        include, fields, sort, page["number"], page["size"], filters, spellings, tuple(errors)
+        include, fields, sort, number, size, filters, spellings, tuple(errors), page_offset=offset
     )
+
+
+def _page_window(
+    page: dict[str, int], default_size: int, errors: list[ErrorObject]
+) -> tuple[int, int, int | None]:
+    """(number, size, offset): page[number]/page[size], or the page[offset]/page[limit]
+    spelling (offset None for the former); mixing the two is refused."""
+    if {"offset", "limit"} & page.keys():
+        if {"number", "size"} & page.keys():
+            errors.append(
+                bad_parameter(
+                    "page",
+                    "Use page[number]/page[size] or page[offset]/page[limit], not both.",
+                    code="invalid-page",
+                )
+            )
+        size = page.get("limit", default_size)
+        offset = page.get("offset", 0)
+        return offset // size + 1, size, offset
+    return page.get("number", 1), page.get("size", default_size), None
 
 
 def _parse_include(
@@ -98,6 +135,7 @@ def _parse_include(
             )
             continue
         current: Resource | None = resource
+        canonical: list[str] = []
         for name in path:
             rel = current.relationship(name) if current else None
             if rel is None:
@@ -109,9 +147,10 @@ def _parse_include(
                     )
                 )
                 break
+            canonical.append(rel.name)
             current = registry.get(rel.target)
         else:
-            paths.append(path)
+            paths.append(tuple(canonical))
     return tuple(dict.fromkeys(paths))
 
 
@@ -119,7 +158,8 @@ def _parse_sort(
     value: str, resource: Resource, errors: list[ErrorObject]
 ) -> tuple[tuple[str, bool], ...]:
     out: list[tuple[str, bool]] = []
-    for raw in value.split(","):
+    # Each distinct term once: "sort=a,a,a,…" is one problem, not thousands.
+    for raw in dict.fromkeys(value.split(",")):
         raw = raw.strip()
         if not raw:
             continue
@@ -174,16 +214,29 @@ def _parse_page(
     max_size: int,
     errors: list[ErrorObject],
 ) -> None:
-    if member not in ("number", "size"):
-        errors.append(bad_parameter(key, "Only page[number] and page[size] are supported."))
-        return
-    upper = max_size if member == "size" else 10_000_000
-    # isascii: str.isdigit accepts "²" and "１", which int() refuses or reads as digits.
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= upper:
+    if member not in ("number", "size", "offset", "limit"):
         errors.append(
             bad_parameter(
                 key,
-                f"{key} must be an integer from 1 to {upper}.",
+                "Pages are page[number] and page[size], or page[offset] and page[limit].",
+            )
+        )
+        return
+    lower = 0 if member == "offset" else 1
+    upper = {
+        "size": max_size,
+        "limit": max_size,
+        "number": MAX_PAGE_NUMBER,
+        "offset": MAX_PAGE_NUMBER * max_size,
+    }[member]
+    # isascii: str.isdigit accepts "²" and "１", which int() refuses or reads as digits.
+    # The length bound keeps int() away from a 100,000-digit number.
+    ok = value.isascii() and value.isdigit() and len(value) <= 12
+    if not ok or not lower <= int(value) <= upper:
+        errors.append(
+            bad_parameter(
+                key,
+                f"{key} must be an integer from {lower} to {upper}.",
                 code="invalid-page",
             )
         )
@@ -194,6 +247,13 @@ def _parse_page(
 def _parse_filter_json(
     value: str, raw_filters: dict[str, tuple[str, Any]], errors: list[ErrorObject]
 ) -> None:
+    if too_deep(value.encode("utf-8", "replace")):
+        errors.append(
+            bad_parameter(
+                "filter", f"filter may nest at most {MAX_DEPTH} levels.", code="invalid-filter"
+            )
+        )
+        return
     try:
         parsed = orjson.loads(value)
     except orjson.JSONDecodeError:

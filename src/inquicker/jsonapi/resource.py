@@ -44,6 +44,9 @@ class Rel:
     target: str
     to_many: bool
     link: Link
+    # Former names still answered in URLs and include paths (never rendered): renamed so
+    # no attribute shares its name (SPEC section 3), the old links keep working.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass
@@ -104,7 +107,11 @@ class Resource:
         return next((a for a in self.attributes if a.name == name), None)
 
     def relationship(self, name: str) -> Rel | None:
-        return next((r for r in self.relationships if r.name == name), None)
+        """The relationship by its name or by a former name (an alias)."""
+        return next(
+            (r for r in self.relationships if r.name == name),
+            next((r for r in self.relationships if name in r.aliases), None),
+        )
 
     def filter(self, name: str) -> Filter | None:
         return next((f for f in self.filters if f.name == name), None)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio.to_thread
 import orjson
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,6 +42,7 @@ from inquicker.jsonapi.handlers import (
 )
 from inquicker.jsonapi.negotiation import MEDIA_TYPE, check_accept
 from inquicker.jsonapi.operations import Operation
+from inquicker.jsonapi.params import unknown_parameters
 from inquicker.jsonapi.query import dasherize
 from inquicker.jsonapi.resource import Registry
 from inquicker.jsonapi.response_cache import CachedDocument, ResponseCache, cache_key
@@ -49,6 +51,9 @@ from inquicker.settings import Settings
 from inquicker.tenancy import changes
 from inquicker.tenancy.directory import Directory
 from inquicker.tenancy.resolve import Principal, touch_key
+from inquicker.web.database import unavailable_error
+from inquicker.web.jsondepth import MAX_DEPTH, too_deep
+from inquicker.web.ratelimit import RateLimits, RateState
 
 log = logging.getLogger("inquicker.api")
 
@@ -111,6 +116,7 @@ class Api:
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     memo: Memo = field(default_factory=Memo)
     directory: Directory = field(default_factory=Directory)
+    rates: RateLimits | None = None
 
     def __post_init__(self) -> None:
         # Every declared resource is served by this one endpoint (list/show/related/linkage).
@@ -129,10 +135,20 @@ class Api:
             request.scope, hostname, request.path_params.get("rest", "")
         )
         if api_request.method not in READ_METHODS:
-            api_request = replace(api_request, body=await request.body())
+            # Edge has bounded the body (64 KiB); its nesting is bounded before any parser.
+            body = await request.body()
+            if too_deep(body):
+                raise ApiError([_too_deep()])
+            api_request = replace(api_request, body=body)
         # Cached reads that need no database were answered by CachedReads; the threaded path
         # checks the cache again once it has read the tenant and the key.
-        response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
+        try:
+            response = await run_in_threadpool(self._run, endpoint, hostname, base, api_request)
+        except Exception as exc:
+            refusal = unavailable_error(exc)
+            if refusal is None:
+                raise
+            raise refusal from None
         return conditional(
             api_request.method, api_request.headers, response, endpoint.cache_control
         )
@@ -162,7 +178,7 @@ class Api:
 
     def cached(
         self, endpoint: Endpoint, hostname: str, base: str, req: ApiRequest
-    ) -> CachedDocument | None:
+    ) -> tuple[CachedDocument, Principal] | None:
         """The cached document, if this request may have it without asking the database."""
         if not endpoint.cacheable or req.method not in READ_METHODS or not self.documents.max_bytes:
             return None
@@ -173,7 +189,14 @@ class Api:
         principal = self.directory.known_principal(tenant, raw)
         if principal is None or principal.touch or endpoint.scope not in principal.scopes:
             return None  # the full path answers 401/403 or records the key's use
-        return self.documents.get(cache_key(tenant, base, req.url, req.params))
+        hit = self.documents.get(cache_key(tenant, base, req.url, req.params))
+        return None if hit is None else (hit, principal)
+
+    def count(self, principal: Principal) -> RateState | None:
+        """Count one request of the key against its rate limit (None: not limited)."""
+        if self.rates is None:
+            return None
+        return self.rates.hit(principal.key_id, principal.rate_limit)
 
     def _route(self, segments: tuple[str, ...]) -> Endpoint:
         if not segments:
@@ -229,24 +252,36 @@ class Api:
             ctx = RequestContext(
                 session, tenant, base, self.settings, now, self.memo, self.directory
             )
+            rate: RateState | None = None
             if endpoint.scope is not None:
                 req = _with_principal(req, authorize(ctx, req, endpoint.scope))
+                assert req.principal is not None
+                rate = self.count(req.principal)
+                if rate is not None and not rate.allowed:
+                    raise rate.refusal()
             cacheable = endpoint.cacheable and req.method in READ_METHODS
             key = cache_key(tenant, base, req.url, req.params) if cacheable else None
             # Checked here too: when the tenant/key memo lapses (every second), concurrent
             # requests for a cached document must not all render it again.
             hit = self.documents.get(key) if key is not None else None
-            result = (
-                endpoint.handler(ctx, req)
-                if hit is None
-                else document_response_bytes(hit.body, ETag=hit.etag)
-            )
+            try:
+                result = (
+                    endpoint.handler(ctx, req)
+                    if hit is None
+                    else document_response_bytes(hit.body, ETag=hit.etag)
+                )
+            except ApiError as exc:
+                if rate is not None:  # every answer to a counted request says where it stands
+                    exc.headers.update(rate.headers())
+                raise
         if req.principal is not None and req.principal.touch:
             self._touch(req.principal.key_pk, now)
             raw = api_key_of(req)
             if raw is not None:
                 self.directory.touched(tenant, raw, req.principal)
         response = result if isinstance(result, Response) else document_response(result)
+        if rate is not None:
+            response.headers.update(rate.headers())
         if key is not None and hit is None and response.status_code == 200:
             body = bytes(response.body)
             response.headers["ETag"] = tag = etag_of(body)
@@ -271,6 +306,31 @@ class Api:
             scheme = headers.get("x-forwarded-proto", scheme).split(",")[0].strip()
             host = headers.get("x-forwarded-host", host).split(",")[0].strip()
         return f"{scheme}://{host}"
+
+
+def _too_deep() -> ErrorObject:
+    return ErrorObject(
+        400,
+        "too-deep",
+        "Invalid request body",
+        f"JSON may nest arrays and objects at most {MAX_DEPTH} levels deep.",
+        pointer="",
+    )
+
+
+def checking_parameters(
+    endpoint: Endpoint, known: frozenset[str], families: frozenset[str] = frozenset()
+) -> Endpoint:
+    """``endpoint`` refusing query parameters it does not take (400 naming each)."""
+    inner = endpoint.handler
+
+    def handle(ctx: RequestContext, req: ApiRequest) -> Response | dict[str, Any]:
+        errors = unknown_parameters(req.params, known, families)
+        if errors:
+            raise ApiError(errors)
+        return inner(ctx, req)
+
+    return replace(endpoint, handler=handle)
 
 
 def _method_not_allowed(method: str, allowed: frozenset[str]) -> ApiError:
@@ -349,7 +409,8 @@ def conditional(
     tag = response.headers.get("etag") or etag_of(bytes(response.body))
     control = response.headers.get("cache-control") or cache_control
     if not_modified(tag, headers.get("if-none-match")):
-        return Response(status_code=304, headers={"ETag": tag, "Cache-Control": control})
+        kept = {k: v for k, v in response.headers.items() if k.startswith("ratelimit-")}
+        return Response(status_code=304, headers={"ETag": tag, "Cache-Control": control, **kept})
     response.headers["ETag"] = tag
     response.headers["Cache-Control"] = control
     return response
@@ -416,11 +477,25 @@ class CachedReads:
         found = self._lookup(scope) if scope["type"] == "http" else None
         if found is None:
             await self.app(scope, receive, send)
-        else:
-            await _send_cached(send, *found)
+            return
+        hit, req, control, principal = found
+        rates = self.api.rates
+        rate: RateState | None = None
+        if rates is not None:
+            # In process, counting costs microseconds; a shared store is a network round
+            # trip, which must not stall the event loop.
+            rate = (
+                self.api.count(principal)
+                if rates.in_process
+                else await anyio.to_thread.run_sync(self.api.count, principal)
+            )
+        if rate is not None and not rate.allowed:
+            await error_response(rate.refusal())(scope, receive, send)
+            return
+        await _send_cached(send, hit, req, control, rate)
 
-    def _lookup(self, scope: Scope) -> tuple[CachedDocument, ApiRequest, str] | None:
-        """(document, request, Cache-Control) of a cached read this request may have."""
+    def _lookup(self, scope: Scope) -> tuple[CachedDocument, ApiRequest, str, Principal] | None:
+        """(document, request, Cache-Control, key) of a cached read this request may have."""
         match = API_PATH.fullmatch(scope["path"])
         if scope["method"] not in READ_METHODS or match is None:
             return None
@@ -428,11 +503,13 @@ class CachedReads:
             endpoint, req, base = self.api.parse(scope, match[1], match[2] or "")
         except ApiError:
             return None  # refused: the app renders the error
-        hit = self.api.cached(endpoint, match[1], base, req)
-        return None if hit is None else (hit, req, endpoint.cache_control)
+        found = self.api.cached(endpoint, match[1], base, req)
+        return None if found is None else (found[0], req, endpoint.cache_control, found[1])
 
 
-async def _send_cached(send: Send, hit: CachedDocument, req: ApiRequest, control: str) -> None:
+async def _send_cached(
+    send: Send, hit: CachedDocument, req: ApiRequest, control: str, rate: RateState | None
+) -> None:
     tag = hit.etag.encode("latin-1")
     if not_modified(hit.etag, req.headers.get("if-none-match")):
         status, body = 304, b""
@@ -445,5 +522,9 @@ async def _send_cached(send: Send, hit: CachedDocument, req: ApiRequest, control
             (b"content-type", MEDIA_TYPE_BYTES),
             (b"cache-control", control.encode("latin-1")),
         ]
+    if rate is not None:
+        headers.extend(
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in rate.headers().items()
+        )
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -36,6 +36,7 @@ class KeyInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    rate_limit: str | None = None
 
 
 def hash_key(raw: str) -> str:
@@ -58,10 +59,28 @@ def _site(session: Session, hostname: str) -> Site:
     return site
 
 
+def parse_key_rate(raw: str | None) -> str | None:
+    """A key's own rate limit, normalised ("120/minute"); None for the server's default."""
+    if raw is None or not raw.strip():
+        return None
+    from inquicker.web.ratelimit import parse_rate
+
+    try:
+        parse_rate(raw.strip())
+    except ValueError as exc:
+        raise KeyOperationError(f"--rate: {exc}") from None
+    return raw.strip().lower()
+
+
 def create_key(
-    session: Session, hostname: str, name: str | None, scopes: tuple[str, ...]
+    session: Session,
+    hostname: str,
+    name: str | None,
+    scopes: tuple[str, ...],
+    rate_limit: str | None = None,
 ) -> IssuedKey:
     """Issue a new key for the site; the secret is returned once and only its hash is kept."""
+    rate_limit = parse_key_rate(rate_limit)
     site = _site(session, hostname)
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key_id = "key_" + secrets.token_hex(6)
@@ -73,6 +92,7 @@ def create_key(
             key_hash=hash_key(secret),
             scopes=",".join(scopes),
             created_at=utcnow(),
+            rate_limit=rate_limit,
         )
     )
     session.flush()
@@ -85,7 +105,9 @@ def list_keys(session: Session, hostname: str) -> list[KeyInfo]:
         select(ApiKey).where(ApiKey.site_pk == site.pk).order_by(ApiKey.created_at, ApiKey.pk)
     )
     return [
-        KeyInfo(k.key_id, k.name, k.scopes, k.created_at, k.last_used_at, k.revoked_at)
+        KeyInfo(
+            k.key_id, k.name, k.scopes, k.created_at, k.last_used_at, k.revoked_at, k.rate_limit
+        )
         for k in rows
     ]
 

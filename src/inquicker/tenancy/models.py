@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inquicker.db.base import Base, utcnow
@@ -28,6 +28,8 @@ class HealthSystem(Base):
     visit_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # How long issuing a visit token holds the seat; 0 turns holds off.
     hold_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    # Visit creation switch: off, /visit-token and POST /visits answer 403 booking-disabled.
+    booking_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Bumped on every data change; caches key on it.
     data_version: Mapped[int] = mapped_column(Integer, default=1)
     last_confirmation_number: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,3 +74,5 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+    # Rate limit of this key ("120/minute"); None: the server's default (settings).
+    rate_limit: Mapped[str | None] = mapped_column(String(40))

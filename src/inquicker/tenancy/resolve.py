@@ -24,6 +24,9 @@ class Tenant:
     # Each health system's data version (same order): bumped by every import, so anything
     # derived from the catalog can be cached under it.
     data_versions: tuple[int, ...] = ()
+    # Health systems whose visit creation is switched off (an import changes it, and bumps
+    # the data version, so this is as fresh as the rest of the tenant).
+    booking_disabled: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,8 @@ class Principal:
     key_pk: int
     key_id: str
     scopes: frozenset[str]
+    # The key's own rate limit ("120/minute"), or None for the server's default.
+    rate_limit: str | None = None
     # last_used_at is due for an update, done after the request in its own transaction: a
     # read that turned into a write would collide with writers on SQLite.
     touch: bool = False
@@ -40,13 +45,20 @@ class Principal:
 
 # Built once: every request runs both.
 _SITE = (
-    select(Site.pk, SiteHealthSystem.health_system_pk, HealthSystem.data_version)
+    select(
+        Site.pk,
+        SiteHealthSystem.health_system_pk,
+        HealthSystem.data_version,
+        HealthSystem.booking_enabled,
+    )
     .outerjoin(SiteHealthSystem, SiteHealthSystem.site_pk == Site.pk)
     .outerjoin(HealthSystem, HealthSystem.pk == SiteHealthSystem.health_system_pk)
     .where(Site.hostname == bindparam("hostname"))
     .order_by(SiteHealthSystem.health_system_pk)
 )
-_KEY = select(ApiKey.pk, ApiKey.key_id, ApiKey.scopes, ApiKey.last_used_at).where(
+_KEY = select(
+    ApiKey.pk, ApiKey.key_id, ApiKey.scopes, ApiKey.last_used_at, ApiKey.rate_limit
+).where(
     ApiKey.key_hash == bindparam("key_hash"),
     ApiKey.site_pk == bindparam("site_pk"),
     ApiKey.revoked_at.is_(None),
@@ -64,6 +76,7 @@ def resolve_tenant(session: Session, hostname: str) -> Tenant | None:
         hostname=hostname.lower(),
         health_system_pks=tuple(r.health_system_pk for r in linked),
         data_versions=tuple(r.data_version for r in linked),
+        booking_disabled=frozenset(r.health_system_pk for r in linked if not r.booking_enabled),
     )
 
 
@@ -75,7 +88,9 @@ def authenticate(session: Session, tenant: Tenant, raw_key: str, now: datetime) 
         return None
     scopes = frozenset(s for s in row.scopes.split(",") if s)
     stale = row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY
-    return Principal(key_pk=row.pk, key_id=row.key_id, scopes=scopes, touch=stale)
+    return Principal(
+        key_pk=row.pk, key_id=row.key_id, scopes=scopes, rate_limit=row.rate_limit, touch=stale
+    )
 
 
 def touch_key(session: Session, key_pk: int, now: datetime) -> None:

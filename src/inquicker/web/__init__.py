@@ -1,1 +1,2 @@
-"""The request pipeline's edge: what turns domain outcomes into HTTP answers."""
+"""The request pipeline's edges: size limits, maintenance mode, rate limits, database trouble,
+and the table that turns domain errors into HTTP answers."""
