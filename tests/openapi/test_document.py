@@ -97,7 +97,7 @@ def test_query_parameters_come_from_the_declarations(doc):
     assert providers["page[size]"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100}
     assert providers["sort"]["schema"]["anyOf"][0]["enum"] == ["name", "-name"]
     include = providers["include"]["schema"]["anyOf"][0]["enum"]
-    assert "schedules.location" in include and "medical-groups" in include
+    assert "schedules.location" in include and "medical-group-resources" in include
     fields = providers["fields[providers]"]["schema"]["anyOf"][0]["enum"]
     assert "languages" in fields and "medical-groups" in fields
     schedules = params(op(doc, "get", "/schedules"))
