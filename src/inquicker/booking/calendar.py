@@ -7,7 +7,7 @@ needs, and nothing about the patient.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
@@ -47,6 +47,9 @@ def visit_calendar(facts: CalendarFacts, host: str) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if facts.status == "cancelled" else "PUBLISH")
     calendar.add_component(event)
-    # The VTIMEZONE the TZID names, so every calendar app reads the time the same way.
-    calendar.add_missing_timezones()
+    # The VTIMEZONE the TZID names, so every calendar app reads the time the same way;
+    # the rules of the years around the visit are enough (and keep the file small).
+    calendar.add_missing_timezones(
+        first_date=date(start.year - 1, 1, 1), last_date=date(start.year + 2, 1, 1)
+    )
     return bytes(calendar.to_ical())
