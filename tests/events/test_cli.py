@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -141,3 +142,15 @@ def test_replay_refusals(cli: CliRunner) -> None:
     )
     assert bad_time.exit_code == 1
     assert bad_time.output.startswith("error: --since must be an ISO 8601 time")
+
+
+def test_webhook_changes_are_audited_without_the_secret(cli: CliRunner, world: World) -> None:
+    sub_id, secret = _create(cli, "--url", "https://ehr.example.org/in")
+    assert cli.invoke(app, ["webhooks", "delete", sub_id]).exit_code == 0
+    exported = cli.invoke(app, ["audit", "export"])
+    assert exported.exit_code == 0, exported.output
+    lines = [json.loads(line) for line in exported.output.splitlines()]
+    webhook = [(e["actor"], e["action"]) for e in lines if e["action"].startswith("webhook.")]
+    assert webhook == [("cli", "webhook.create"), ("cli", "webhook.delete")]
+    assert secret not in exported.output
+    assert all(e["patient-data"] is False for e in lines)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from inquicker.cli import fail, settings, unit_of_work
+from inquicker.cli import cli_audit, fail, settings, unit_of_work
 from inquicker.events.subscriptions import SubscriptionError
 
 webhooks_app = typer.Typer(
@@ -40,6 +40,13 @@ def create(
     try:
         with unit_of_work() as session:
             created = create_subscription(session, health_system, url, events, include_patient_data)
+            cli_audit(
+                session,
+                "webhook.create",
+                subscription=created.subscription_id,
+                url=url,
+                patient_data=str(include_patient_data).lower(),
+            )
     except SubscriptionError as exc:
         fail(str(exc))
     typer.echo(f"subscription id: {created.subscription_id}")
@@ -77,6 +84,7 @@ def delete(
     try:
         with unit_of_work() as session:
             delete_subscription(session, subscription_id)
+            cli_audit(session, "webhook.delete", subscription=subscription_id)
     except SubscriptionError as exc:
         fail(str(exc))
     typer.echo(f"deleted {subscription_id}")
@@ -110,11 +118,15 @@ def replay(
         if delivery_id is not None and subscription is None and since is None:
             with unit_of_work() as session:
                 replay_delivery(session, delivery_id, now)
+                cli_audit(session, "webhook.replay", delivery=str(delivery_id))
             typer.echo(f"delivery {delivery_id} will be sent again")
         elif delivery_id is None and subscription is not None and since is not None:
             moment = _parse_since(since)
             with unit_of_work() as session:
                 count = replay_since(session, subscription, moment, now)
+                cli_audit(
+                    session, "webhook.replay", subscription=subscription, since=moment.isoformat()
+                )
             typer.echo(f"{count} deliveries of {subscription} will be sent again")
         else:
             fail("give a DELIVERY_ID, or --subscription ID and --since TIME")
