@@ -62,7 +62,8 @@ def test_every_documented_operation_is_served(demo):
     assert unserved == {}
     assert all(status < 500 for status in found.values()), found
     # Concrete answers: reads succeed, a visit needs its token, a token is issued.
-    assert found[("get", "/{partner_hostname}/providers/{id}/relationships/medical-group-resources")] == 200
+    groups = "/{partner_hostname}/providers/{id}/relationships/medical-group-resources"
+    assert found[("get", groups)] == 200
     assert found[("get", "/{partner_hostname}/visits/{id}/location")] == 200
     assert found[("get", "/{partner_hostname}/available-appointment-times")] == 200
     assert found[("get", "/{partner_hostname}/visit-token")] == 200
