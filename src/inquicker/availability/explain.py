@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from inquicker.availability.engine import bookable_bounds, cell_starts, cells_needed
 from inquicker.availability.rules import ScheduleRules
@@ -53,17 +53,7 @@ Reason = Literal[
     "duration-overruns-hours",
     "nonexistent-local-time",
 ]
-REASONS: tuple[Reason, ...] = (
-    "closed",
-    "exception",
-    "blocked",
-    "before-lead-time",
-    "after-horizon",
-    "full",
-    "held",
-    "duration-overruns-hours",
-    "nonexistent-local-time",
-)
+REASONS: tuple[Reason, ...] = get_args(Reason)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inquicker.availability.explain import REASONS
 from inquicker.jsonapi.operations import Operation, Param, Reply, nullable, ref
 
 _DATE_OR_TIME = {
@@ -43,17 +44,7 @@ EXPLAIN_SCHEMAS: dict[str, dict[str, Any]] = {
             "reason": nullable(
                 {
                     "type": "string",
-                    "enum": [
-                        "closed",
-                        "exception",
-                        "blocked",
-                        "before-lead-time",
-                        "after-horizon",
-                        "full",
-                        "held",
-                        "duration-overruns-hours",
-                        "nonexistent-local-time",
-                    ],
+                    "enum": list(REASONS),
                 }
             ),
         },

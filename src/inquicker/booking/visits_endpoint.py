@@ -16,20 +16,21 @@ from inquicker.booking import management, phi
 from inquicker.booking.operations import VISITS_OPERATIONS
 from inquicker.booking.repository import (
     BookedVisit,
+    TokenRecord,
     visit_by_id,
     visit_by_idempotency_key,
     visit_by_pk,
     visit_related_ids,
 )
-from inquicker.booking.tokens import bearer_token, refuse, verify
+from inquicker.booking.tokens import TokenClaims, bearer_token, refuse, verify
 from inquicker.booking.visit_document import RELATED, visit_document
-from inquicker.booking.visit_input import fingerprint, parse_visit_body
+from inquicker.booking.visit_input import BodyProblem, VisitInput, fingerprint, parse_visit_body
 from inquicker.booking.visit_management_endpoint import (
     show_visit,
     update_visit_route,
     visit_calendar_response,
 )
-from inquicker.booking.visit_service import create_visit, token_record
+from inquicker.booking.visit_service import NewVisit, create_visit, token_record
 from inquicker.jsonapi.body import decode_body
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, not_found
@@ -91,7 +92,25 @@ def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
                 for p in structural
             ]
         )
-    created = create_visit(
+    created = book(ctx, claims, record, visit, print_, key, problems)
+    doc = visit_document(
+        ctx, created.visit, created.schedule, management_token=created.management_token
+    )
+    return document_response(doc, 201, Location=doc["data"]["links"]["self"])
+
+
+def book(
+    ctx: RequestContext,
+    claims: TokenClaims,
+    record: TokenRecord,
+    visit: VisitInput,
+    print_: str,
+    key: str | None,
+    problems: list[BodyProblem],
+) -> NewVisit:
+    """The booking use case with this request's tenant, clock, memo and secrets (shared by
+    POST /visits and FHIR $book, so both faces book alike)."""
+    return create_visit(
         ctx.session,
         claims=claims,
         record=record,
@@ -108,10 +127,6 @@ def post_visit(ctx: RequestContext, req: ApiRequest) -> Response:
         ],
         secret_key=ctx.settings.secret_key,
     )
-    doc = visit_document(
-        ctx, created.visit, created.schedule, management_token=created.management_token
-    )
-    return document_response(doc, 201, Location=doc["data"]["links"]["self"])
 
 
 def _replayed(ctx: RequestContext, visit: BookedVisit) -> dict[str, Any]:

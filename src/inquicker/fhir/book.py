@@ -32,8 +32,7 @@ from inquicker.booking.repository import (
 )
 from inquicker.booking.tokens import TokenClaims
 from inquicker.booking.visit_input import ACCEPTED_ATTRIBUTES, fingerprint, parse_visit_body
-from inquicker.booking.visit_service import create_visit
-from inquicker.booking.visits_endpoint import _phi_key
+from inquicker.booking.visits_endpoint import book as book_visit
 from inquicker.catalog.models import AppointmentType
 from inquicker.catalog.schedule_models import Schedule
 from inquicker.fhir.appointments import booked_appointment, parse_target, resolve_type
@@ -232,23 +231,7 @@ def book(ctx: RequestContext, req: ApiRequest) -> Any:
         )
     expires = _expires(session, record.jti)
     claims = TokenClaims(record.jti, schedule_id, start, expires)
-    created = create_visit(
-        session,
-        claims=claims,
-        record=record,
-        visit=visit,
-        tenant=ctx.tenant,
-        memo=ctx.memo,
-        now=ctx.now,
-        fingerprint=print_,
-        idempotency_key=key,
-        phi_key=_phi_key(ctx.settings.phi_key) if ctx.settings.phi_key else None,
-        problems=[
-            ErrorObject(p.status, p.code, "Invalid attribute", p.message, pointer=p.pointer)
-            for p in problems
-        ],
-        secret_key=ctx.settings.secret_key,
-    )
+    created = book_visit(ctx, claims, record, visit, print_, key, problems)
     return _answer(ctx, req, booked_appointment(ctx, created.visit, created.management_token))
 
 
