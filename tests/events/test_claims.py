@@ -43,10 +43,9 @@ def test_claims_take_the_oldest_positions_first_up_to_the_limit(world: World) ->
     assert [positions[c.delivery_pk] for c in first] == sorted(positions.values())[:3]
 
 
+# SKIP LOCKED claims are PostgreSQL's; SQLite runs one worker.
 @pytest.mark.postgres
 def test_concurrent_claimers_skip_each_others_rows(world: World, engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SKIP LOCKED claims are PostgreSQL's; SQLite runs one worker")
     _prepared(world, 6)
     now = int(world.clock.now)
     with engine.connect() as first, engine.connect() as second, first.begin():

@@ -127,11 +127,11 @@ def _book_and_maybe_cancel(base: str, key: str, slot: str, n: int) -> None:
             assert cancel.status_code == 200, cancel.text
 
 
+# Several workers claim with SKIP LOCKED on PostgreSQL; SQLite runs one worker.
+@pytest.mark.postgres
 def test_kill_9_the_worker_mid_burst_loses_no_event(
     engine: Engine, session_factory: sessionmaker[Session]
 ) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the multi-process delivery test runs on PostgreSQL")
     with session_factory() as session, session.begin():
         tenant = build(session, hold_minutes=0)
     env = _env(engine.url.render_as_string(hide_password=False))
