@@ -26,6 +26,7 @@ from inquicker.db.base import Base
 from inquicker.events.models import (
     Event,
     EventFeed,
+    Hl7Destination,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
@@ -66,6 +67,7 @@ __all__ = [
     "SiteHealthSystem",
     "Visit",
     "VisitToken",
+    "Hl7Destination",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",
