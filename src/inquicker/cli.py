@@ -304,6 +304,10 @@ from inquicker.events.cli import webhooks_app, worker  # noqa: E402
 app.add_typer(webhooks_app, name="webhooks")
 app.command("worker")(worker)
 
+from inquicker.hl7.cli import hl7_app  # noqa: E402
+
+app.add_typer(hl7_app, name="hl7")
+
 
 def main() -> None:
     """Entry point of the `inquicker` console script."""

@@ -26,6 +26,7 @@ from inquicker.db.base import Base
 from inquicker.events.models import (
     Event,
     EventFeed,
+    Hl7Destination,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
@@ -44,6 +45,7 @@ __all__ = [
     "Event",
     "EventFeed",
     "HealthSystem",
+    "Hl7Destination",
     "InsurancePlan",
     "Location",
     "MedicalGroup",

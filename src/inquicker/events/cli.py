@@ -191,6 +191,6 @@ def run_deliverer(parent_pid: int | None = None) -> None:
 
 
 def worker() -> None:
-    """Deliver webhooks until stopped (SIGTERM finishes the batch in hand first)."""
-    typer.echo("Delivering webhooks (Ctrl-C to stop)")
+    """Deliver webhooks and HL7 messages until stopped (SIGTERM finishes the batch first)."""
+    typer.echo("Delivering webhooks and HL7 messages (Ctrl-C to stop)")
     run_deliverer()

@@ -18,12 +18,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, exists, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from inquicker.booking.models import Visit
+from inquicker.catalog.models import AppointmentType
+from inquicker.catalog.schedule_models import Schedule
 from inquicker.events.models import (
     Event,
+    Hl7Destination,
     WebhookAttempt,
     WebhookDelivery,
     WebhookSubscription,
@@ -72,6 +86,10 @@ class Claimed:
     patient_data: str | None  # stored (sealed) form; only for include-patient-data
     attempts: int
     first_attempt_at: int | None
+    # "webhook" or "hl7"; for HL7, ``url`` is mllp://host:port and the visit's length is
+    # carried for the SCH/AIL/AIP segments.
+    channel: str = "webhook"
+    duration_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,25 +105,34 @@ class AttemptResult:
         return self.outcome == "success"
 
 
-_earlier = aliased(WebhookDelivery)
-_DUE = (
-    select(WebhookDelivery.pk)
-    .where(
-        WebhookDelivery.status == PENDING,
-        WebhookDelivery.next_attempt_at <= bindparam("now"),
-        (WebhookDelivery.lease_until.is_(None)) | (WebhookDelivery.lease_until <= bindparam("now")),
-        ~exists().where(
-            and_(
-                _earlier.subscription_pk == WebhookDelivery.subscription_pk,
-                _earlier.visit_pk == WebhookDelivery.visit_pk,
-                _earlier.status == PENDING,
-                _earlier.position < WebhookDelivery.position,
-            )
-        ),
+def _due(key: str) -> Select[Any]:
+    """Due deliveries of one endpoint kind (``key``: subscription_pk or destination_pk)."""
+    earlier = aliased(WebhookDelivery)
+    mine = getattr(WebhookDelivery, key)
+    return (
+        select(WebhookDelivery.pk)
+        .where(
+            mine.is_not(None),
+            WebhookDelivery.status == PENDING,
+            WebhookDelivery.next_attempt_at <= bindparam("now"),
+            (WebhookDelivery.lease_until.is_(None))
+            | (WebhookDelivery.lease_until <= bindparam("now")),
+            ~exists().where(
+                and_(
+                    getattr(earlier, key) == mine,
+                    earlier.visit_pk == WebhookDelivery.visit_pk,
+                    earlier.status == PENDING,
+                    earlier.position < WebhookDelivery.position,
+                )
+            ),
+        )
+        .order_by(WebhookDelivery.position)
+        .limit(bindparam("limit"))
     )
-    .order_by(WebhookDelivery.position)
-    .limit(bindparam("limit"))
-)
+
+
+_DUE = _due("subscription_pk")
+_DUE_HL7 = _due("destination_pk")
 _LEASE = (
     update(DELIVERIES)
     .where(DELIVERIES.c.pk.in_(bindparam("pks", expanding=True)))
@@ -133,17 +160,28 @@ _DETAILS = (
 )
 
 
-def claim(conn: Connection, now: int, limit: int, lease: int = LEASE_SECONDS) -> list[Claimed]:
-    """Lease up to ``limit`` due deliveries (oldest position first). Call in a transaction
-    and commit at once: the row locks only bridge the moment between reading and leasing."""
-    due = _DUE
+def _lease(conn: Connection, due: Select[Any], now: int, limit: int, lease: int) -> list[int]:
+    if limit <= 0:
+        return []
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=WebhookDelivery)
     pks = list(conn.execute(due, {"now": now, "limit": limit}).scalars().all())
+    if pks:
+        conn.execute(_LEASE, {"pks": pks, "until": now + lease})
+    return pks
+
+
+def claim(conn: Connection, now: int, limit: int, lease: int = LEASE_SECONDS) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries (oldest position first), HL7 ones first and at
+    most half the batch (so neither channel starves the other and a batch still ends
+    within the lease). Call in a transaction and commit at once: the row locks only bridge
+    the moment between reading and leasing."""
+    hl7_pks = _lease(conn, _DUE_HL7, now, limit // 2, lease)
+    pks = _lease(conn, _DUE, now, limit - len(hl7_pks), lease)
+    claimed = _hl7_details(conn, hl7_pks) if hl7_pks else []
     if not pks:
-        return []
-    conn.execute(_LEASE, {"pks": pks, "until": now + lease})
-    return [
+        return claimed
+    return claimed + [
         Claimed(
             delivery_pk=r.pk,
             event_pk=r.event_pk,
@@ -159,6 +197,54 @@ def claim(conn: Connection, now: int, limit: int, lease: int = LEASE_SECONDS) ->
             first_attempt_at=r.first_attempt_at,
         )
         for r in conn.execute(_DETAILS, {"pks": pks}).all()
+    ]
+
+
+_HL7_DETAILS = (
+    select(
+        WebhookDelivery.pk,
+        WebhookDelivery.attempts,
+        WebhookDelivery.first_attempt_at,
+        Event.pk.label("event_pk"),
+        Event.type,
+        Event.occurred_at,
+        Event.payload,
+        Hl7Destination.host,
+        Hl7Destination.port,
+        Visit.patient_data,
+        func.coalesce(AppointmentType.duration_minutes, Schedule.slot_minutes).label("minutes"),
+    )
+    .join(Event, Event.pk == WebhookDelivery.event_pk)
+    .join(Hl7Destination, Hl7Destination.pk == WebhookDelivery.destination_pk)
+    .outerjoin(Visit, Visit.pk == Event.visit_pk)
+    .outerjoin(Schedule, Schedule.pk == Visit.schedule_pk)
+    .outerjoin(AppointmentType, AppointmentType.pk == Visit.appointment_type_pk)
+    .where(WebhookDelivery.pk.in_(bindparam("pks", expanding=True)))
+    .order_by(WebhookDelivery.position)
+)
+
+
+def _hl7_details(conn: Connection, pks: list[int]) -> list[Claimed]:
+    # An EHR needs the patient (PID): every HL7 destination receives it, sealed until the
+    # moment of sending (hl7/message.py unseals it and never logs it).
+    return [
+        Claimed(
+            delivery_pk=r.pk,
+            event_pk=r.event_pk,
+            event_type=r.type,
+            occurred_at=r.occurred_at,
+            payload=r.payload,
+            # An IPv6 literal needs brackets to be read back from the URL.
+            url=f"mllp://[{r.host}]:{r.port}" if ":" in r.host else f"mllp://{r.host}:{r.port}",
+            secret="",
+            include_patient_data=True,
+            patient_data=r.patient_data,
+            attempts=r.attempts,
+            first_attempt_at=r.first_attempt_at,
+            channel="hl7",
+            duration_minutes=r.minutes or 0,
+        )
+        for r in conn.execute(_HL7_DETAILS, {"pks": pks}).all()
     ]
 
 

@@ -79,19 +79,47 @@ class WebhookSubscription(Base):
     fanned_position: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class Hl7Destination(Base):
+    """An MLLP endpoint of a health system's EHR: it receives SIU messages (SPEC section 13).
+
+    Deliveries to it are rows of ``webhook_deliveries`` (``destination_pk`` set instead of
+    ``subscription_pk``): one retry/lease/order machinery serves both channels.
+    """
+
+    __tablename__ = "hl7_destinations"
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    destination_id: Mapped[str] = mapped_column(String(40), unique=True)
+    health_system_pk: Mapped[int] = mapped_column(
+        ForeignKey("health_systems.pk", ondelete="CASCADE"), index=True
+    )
+    host: Mapped[str] = mapped_column(String(255))
+    port: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Events up to this feed position have been fanned out into deliveries.
+    fanned_position: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class WebhookDelivery(Base):
-    """One event for one subscription: pending until a 2xx, dead after 24 h of retries."""
+    """One event for one endpoint — a webhook subscription or an HL7 destination (exactly
+    one of the two is set): pending until accepted (a 2xx, an ``AA``), dead after 24 h."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         UniqueConstraint("subscription_pk", "event_pk"),
+        UniqueConstraint("destination_pk", "event_pk"),
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription_pk_visit_pk", "subscription_pk", "visit_pk"),
+        Index("ix_webhook_deliveries_destination_pk_visit_pk", "destination_pk", "visit_pk"),
     )
 
     pk: Mapped[int] = mapped_column(BigPk, primary_key=True, autoincrement=True)
-    subscription_pk: Mapped[int] = mapped_column(
+    subscription_pk: Mapped[int | None] = mapped_column(
         ForeignKey("webhook_subscriptions.pk", ondelete="CASCADE")
+    )
+    destination_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("hl7_destinations.pk", ondelete="CASCADE")
     )
     event_pk: Mapped[int] = mapped_column(ForeignKey("events.pk", ondelete="CASCADE"))
     # The event's feed position and visit: per-visit order is by position.
@@ -120,7 +148,8 @@ class WebhookAttempt(Base):
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
     duration_ms: Mapped[int] = mapped_column(Integer)
     status_code: Mapped[int | None] = mapped_column(Integer)
-    # success, http-error, timeout, connection-error, redirect, refused-address
+    # success, http-error, timeout, connection-error, redirect, refused-address;
+    # HL7: success (AA), rejected (AE/AR), bad-ack, timeout, connection-error
     outcome: Mapped[str] = mapped_column(String(20))
     # The first 1 KiB of the answer (or the error), for diagnosis.
     response_excerpt: Mapped[str] = mapped_column(Text, default="")

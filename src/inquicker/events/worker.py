@@ -1,5 +1,7 @@
 """The deliverer: sequence -> fan out -> claim -> send (concurrently) -> record, in a loop.
 
+One loop serves both channels: webhooks (HTTP POST) and HL7 destinations (MLLP).
+
 Each step is its own short transaction, so a worker killed at any point loses nothing:
 unsequenced events are sequenced by the next run, un-fanned positions fanned out, and
 leased-but-unrecorded deliveries become due again when their lease runs out (at least once).
@@ -32,13 +34,14 @@ from inquicker.events.delivery import (
 from inquicker.events.fanout import fan_out
 from inquicker.events.sender import AddressGuard, make_client, send
 from inquicker.events.sequencer import assign_positions
+from inquicker.hl7.mllp import send_hl7
 
 log = logging.getLogger("inquicker.webhooks")
 
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    timeout: float = 10.0  # SPEC section 11: a 2xx within 10 s is success
+    timeout: float = 10.0  # SPEC section 11: a 2xx (or an HL7 AA) within 10 s is success
     concurrency: int = 32  # requests in flight at once
     poll_interval: float = 0.1  # idle wait between runs; bounds booking -> receiver latency
     lease: int = LEASE_SECONDS
@@ -98,6 +101,8 @@ class Deliverer:
         # visit's later events while an earlier one is pending), so sending the batch
         # concurrently cannot reorder one visit's events.
         def one(c: Claimed) -> AttemptResult:
+            if c.channel == "hl7":
+                return send_hl7(c, self.phi_key, self.guard, self.config.timeout)
             return send(self.client, c, self.phi_key, self.guard)
 
         return list(self.pool.map(one, claimed))
