@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import time
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -21,6 +22,7 @@ from inquicker.catalog.models import (
     ProviderMedicalGroup,
     Service,
 )
+from inquicker.catalog.near_index import near_page
 from inquicker.catalog.schedule_models import (
     Schedule,
     ScheduleAppointmentType,
@@ -30,7 +32,7 @@ from inquicker.catalog.schedule_models import (
 from inquicker.catalog.scoping import active_schedules, resolve_slugs
 from inquicker.geo import distance_miles
 from inquicker.jsonapi.context import RequestContext
-from inquicker.jsonapi.resource import Filter, ListQuery
+from inquicker.jsonapi.resource import Filter, ListQuery, Resource
 
 # Bands of the hours-availability filter, schedule-local, [start, end).
 HOUR_BANDS: dict[str, tuple[time, time | None]] = {
@@ -154,6 +156,22 @@ def _near(lq: ListQuery, point: tuple[float, float], ctx: RequestContext) -> Non
     lq.meta["distance"] = nearest.c.miles
     lq.meta_convert["distance"] = _round_miles
     lq.overrides_default_sort = True
+    lq.pager = partial(_near_page, point)
+
+
+def _near_page(
+    point: tuple[float, float],
+    ctx: RequestContext,
+    resource: Resource,
+    lq: ListQuery,
+    filter_key: Hashable,
+    offset: int,
+    size: int,
+) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+    # The point is part of filter_key too; the ranking only needs the other filters, but a
+    # key per point would defeat its memo, so drop it.
+    others = tuple(item for item in cast(tuple[Any, ...], filter_key) if item[0] != "near")
+    return near_page(ctx, resource, lq, point, others, offset, size)
 
 
 def _round_miles(miles: float | None) -> float | None:

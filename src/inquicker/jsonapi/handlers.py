@@ -84,6 +84,11 @@ def _compound(
     return data, included_objects(ctx, included, primary, query)
 
 
+def _filter_key(query: Query) -> tuple[tuple[str, str], ...]:
+    # Parsed filter values are lists, strings, booleans and numbers: their repr names them.
+    return tuple(sorted((name, repr(value)) for name, value in query.filters.items()))
+
+
 def list_resources(
     ctx: RequestContext,
     registry: Registry,
@@ -96,7 +101,10 @@ def list_resources(
     query = _query(ctx, registry, resource, params, collection=True)
     lq = _apply_filters(ctx, resource, query)
     lq.where.extend(extra_where)
-    page, total = page_of(ctx, resource, lq, query.sort, query.offset, query.page_size)
+    if lq.pager is not None and not query.sort and not extra_where:
+        page, total = lq.pager(ctx, resource, lq, _filter_key(query), query.offset, query.page_size)
+    else:
+        page, total = page_of(ctx, resource, lq, query.sort, query.offset, query.page_size)
     pks = [pk for pk, _ in page]
     fetched = (
         {
