@@ -25,6 +25,7 @@ from inquicker.jsonapi.fetch import (
     page_of,
     related_condition,
 )
+from inquicker.jsonapi.fragments import spliced
 from inquicker.jsonapi.query import Query, parse_query
 from inquicker.jsonapi.resource import ListQuery, Registry, Resource
 
@@ -75,12 +76,20 @@ def _compound(
     resource: Resource,
     items: list[Item],
     query: Query,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    *,
+    splice: bool = False,
+) -> tuple[list[Any], list[Any]]:
+    """Primary and included resource objects; ``splice``: as pre-serialised fragments
+    (collection pages, the large documents; see jsonapi.fragments)."""
     included: Included = {}
     resolve_includes(ctx, registry, resource, items, query.include_tree(), query, included)
+    primary = {(resource.type, i.pk) for i in items}
+    if splice:
+        data = spliced(ctx, [(resource, i) for i in items], query.fields, resource_object)
+        rest = [pair for key, pair in included.items() if key not in primary]
+        return data, spliced(ctx, rest, query.fields, resource_object)
     fieldset = query.fields.get(resource.type)
     data = [resource_object(ctx, resource, item, fieldset) for item in items]
-    primary = {(resource.type, i.pk) for i in items}
     return data, included_objects(ctx, included, primary, query)
 
 
@@ -121,7 +130,7 @@ def list_resources(
         item = fetched[pk]
         item.meta = meta or None
         items.append(item)
-    data, included = _compound(ctx, registry, resource, items, query)
+    data, included = _compound(ctx, registry, resource, items, query, splice=True)
     doc: dict[str, Any] = {
         "data": data,
         "meta": {"record-count": total},
