@@ -210,3 +210,24 @@ def test_sort_or_related_routes_keep_the_sql_path(client, generated, monkeypatch
     fast = _answer(client, url, index=True, monkeypatch=monkeypatch)
     slow = _answer(client, url, index=False, monkeypatch=monkeypatch)
     assert fast == slow
+
+
+def test_a_change_committed_here_is_served_at_once(client, search, session_factory):
+    # The index, ranking and fragments are memoised per data version *and* this process's
+    # change generation: an ORM edit without an import must show in the very next page.
+    url = path("/providers", search.read, {"filter[near]": "[36.0,-86.0]", "page[size]": "3"})
+
+    def first_ids() -> list[str]:
+        client.app.state.api.documents = ResponseCache(0)
+        return [r["id"] for r in client.get(url).json()["data"]]
+
+    assert first_ids()[:2] == ["ann-adams", "mri-suite"]  # both at "center"
+    with session_factory() as session, session.begin():
+        ann = session.execute(select(Provider).where(Provider.slug == "ann-adams")).scalar_one()
+        ann.name = "Zoe Adams"  # now after "MRI Suite" in the tie at "center"
+    assert first_ids()[:2] == ["mri-suite", "ann-adams"]
+    with session_factory() as session, session.begin():
+        for schedule in session.execute(select(Schedule)).scalars():
+            if schedule.provider_pk == ann.pk:
+                schedule.active = False
+    assert "ann-adams" not in first_ids()[:2]

@@ -11,9 +11,9 @@ The order is the SQL path's, exactly: the nearest location's distance ascending;
 distances by the resource's default order (name, then pk) as the *database* sorts it
 (the ranking below is read from the database, so its collation decides, not Python's);
 then providers without a located active schedule, in that same default order, with a null
-distance. Distances use ``geo.haversine_miles``, the function SQLite's SQL path calls;
-PostgreSQL's spelling of the same formula can differ in the last bits, which could only
-reorder two locations less than ~1e-12 miles apart.
+distance. Distances repeat ``geo.haversine_miles``' operations (the function SQLite's SQL
+path calls), so they are the same floats there; PostgreSQL's spelling of the same formula
+can differ in the last bits, which could only reorder two locations ~1e-12 miles apart.
 
 Other filters are applied by reading, per data version and filter set, the pks of the
 matching providers in default order (one statement, memoised): that gives the count and
@@ -22,6 +22,7 @@ the tie-break rank at once, so a request with a warm memo runs no statement for 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -31,12 +32,13 @@ from sqlalchemy import select
 from inquicker.catalog.models import Location
 from inquicker.catalog.schedule_models import Schedule
 from inquicker.catalog.scoping import active_schedules
-from inquicker.geo import haversine_miles
+from inquicker.geo import EARTH_RADIUS_MILES
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.fetch import ordered_pks
 from inquicker.jsonapi.resource import ListQuery, Resource
 
 Page = list[tuple[int, dict[str, Any]]]
+_TWICE_RADIUS = 2 * EARTH_RADIUS_MILES
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class LocatedSchedules:
     providers: tuple[tuple[int, ...], ...]
     # Every provider with at least one located active schedule.
     located: frozenset[int]
+    # Per location: (radians(lat), cos(radians(lat)), lng), as haversine_miles computes them.
+    terms: tuple[tuple[float, float, float], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,7 @@ class Ranking:
 
 def located_schedules(ctx: RequestContext) -> LocatedSchedules:
     """Memoised under the tenant's data version: schedules only change on import."""
-    key = ("near-located", ctx.tenant.health_system_pks, ctx.tenant.data_versions)
+    key = ("near-located", ctx.tenant.health_system_pks, ctx.tenant.data_versions, ctx.generation)
     cached: LocatedSchedules | None = ctx.memo.get(key, reading=True)
     if cached is not None:
         return cached
@@ -88,6 +92,10 @@ def located_schedules(ctx: RequestContext) -> LocatedSchedules:
         points=tuple(point for point, _ in by_location.values()),
         providers=tuple(tuple(pks) for _, pks in by_location.values()),
         located=frozenset(pk for _, pks in by_location.values() for pk in pks),
+        terms=tuple(
+            (math.radians(plat), math.cos(math.radians(plat)), plng)
+            for (plat, plng), _ in by_location.values()
+        ),
     )
     ctx.memo.put(key, located)
     return located
@@ -97,7 +105,13 @@ def ranking(
     ctx: RequestContext, resource: Resource, lq: ListQuery, filter_key: Hashable
 ) -> Ranking:
     """Memoised per data version and filter set (``filter_key`` names the filters)."""
-    key = ("near-ranking", ctx.tenant.health_system_pks, ctx.tenant.data_versions, filter_key)
+    key = (
+        "near-ranking",
+        ctx.tenant.health_system_pks,
+        ctx.tenant.data_versions,
+        ctx.generation,
+        filter_key,
+    )
     cached: Ranking | None = ctx.memo.get(key, reading=True)
     if cached is not None:
         return cached
@@ -122,10 +136,26 @@ def near_page(
     want = offset + size
     out: list[tuple[int, float | None]] = []
     lat, lng = point
-    # Argument order as in the SQL expression (location first), for the same floats.
+    # geo.haversine_miles(location, point) (the SQL expression's argument order), with the
+    # location's terms computed once per data version: the same operations in the same
+    # order, so the same floats.
+    p2 = math.radians(lat)
+    cos_p2 = math.cos(p2)
     distances = sorted(
-        (haversine_miles(plat, plng, lat, lng) or 0.0, i)
-        for i, (plat, plng) in enumerate(located.points)
+        (
+            _TWICE_RADIUS
+            * math.asin(
+                min(
+                    1.0,
+                    math.sqrt(
+                        math.sin((p2 - p1) / 2) ** 2
+                        + cos_p1 * cos_p2 * math.sin(math.radians(lng - plng) / 2) ** 2
+                    ),
+                )
+            ),
+            i,
+        )
+        for i, (p1, cos_p1, plng) in enumerate(located.terms)
     )
     rank = ranked.rank
     seen: set[int] = set()

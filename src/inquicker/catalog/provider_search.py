@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import time
 from functools import partial
 from typing import Any, cast
@@ -205,7 +205,33 @@ PROVIDER_FILTERS: tuple[Filter, ...] = (
 )
 
 
-def load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+def _memoised(
+    name: str,
+    load: Callable[[RequestContext, Sequence[int]], dict[int, Any]],
+) -> Callable[[RequestContext, Sequence[int]], dict[int, Any]]:
+    """A bulk loader that reads only the providers not yet loaded under the tenant's data
+    version (these values change only on import), as ``hours.load_hours`` does: a page
+    of a provider search then reads nothing it has read before."""
+
+    def loader(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+        key = (name, ctx.tenant.health_system_pks, ctx.tenant.data_versions, ctx.generation)
+        known: dict[int, Any] | None = ctx.memo.get(key)
+        if known is None:
+            known = {}
+            ctx.memo.put(key, known)
+        missing = [pk for pk in pks if pk not in known]
+        if missing:
+            loaded = load(ctx, missing)
+            known.update({pk: loaded.get(pk, _ABSENT) for pk in missing})
+        return {pk: value for pk in pks if (value := known.get(pk, _ABSENT)) is not _ABSENT}
+
+    return loader
+
+
+_ABSENT = object()  # loaded, and the loader had no value: the attribute's default applies
+
+
+def _load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of the types offered by each provider's active schedules."""
     rows = (
         ctx.session.connection()
@@ -232,7 +258,7 @@ def load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int,
     return out
 
 
-def load_medical_groups(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+def _load_medical_groups(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of each provider's medical groups, in the bundle's order."""
     rows = (
         ctx.session.connection()
@@ -250,3 +276,7 @@ def load_medical_groups(ctx: RequestContext, pks: Sequence[int]) -> dict[int, An
     for provider_pk, slug, name in rows:
         out.setdefault(provider_pk, []).append({"id": slug, "name": name})
     return out
+
+
+load_appointment_types = _memoised("provider-appointment-types", _load_appointment_types)
+load_medical_groups = _memoised("provider-medical-groups", _load_medical_groups)

@@ -40,7 +40,13 @@ class _Table:
 
 
 def _table(ctx: RequestContext) -> _Table:
-    key = ("fragments", ctx.tenant.health_system_pks, ctx.tenant.data_versions, ctx.base_url)
+    key = (
+        "fragments",
+        ctx.tenant.health_system_pks,
+        ctx.tenant.data_versions,
+        ctx.generation,
+        ctx.base_url,
+    )
     table: _Table | None = ctx.memo.get(key)
     if table is None:
         table = _Table()
