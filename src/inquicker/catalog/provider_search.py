@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import time
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -21,6 +22,7 @@ from inquicker.catalog.models import (
     ProviderMedicalGroup,
     Service,
 )
+from inquicker.catalog.near_index import near_page
 from inquicker.catalog.schedule_models import (
     Schedule,
     ScheduleAppointmentType,
@@ -30,7 +32,7 @@ from inquicker.catalog.schedule_models import (
 from inquicker.catalog.scoping import active_schedules, resolve_slugs
 from inquicker.geo import distance_miles
 from inquicker.jsonapi.context import RequestContext
-from inquicker.jsonapi.resource import Filter, ListQuery
+from inquicker.jsonapi.resource import Filter, ListQuery, Resource
 
 # Bands of the hours-availability filter, schedule-local, [start, end).
 HOUR_BANDS: dict[str, tuple[time, time | None]] = {
@@ -154,6 +156,22 @@ def _near(lq: ListQuery, point: tuple[float, float], ctx: RequestContext) -> Non
     lq.meta["distance"] = nearest.c.miles
     lq.meta_convert["distance"] = _round_miles
     lq.overrides_default_sort = True
+    lq.pager = partial(_near_page, point)
+
+
+def _near_page(
+    point: tuple[float, float],
+    ctx: RequestContext,
+    resource: Resource,
+    lq: ListQuery,
+    filter_key: Hashable,
+    offset: int,
+    size: int,
+) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+    # The point is part of filter_key too; the ranking only needs the other filters, but a
+    # key per point would defeat its memo, so drop it.
+    others = tuple(item for item in cast(tuple[Any, ...], filter_key) if item[0] != "near")
+    return near_page(ctx, resource, lq, point, others, offset, size)
 
 
 def _round_miles(miles: float | None) -> float | None:
@@ -187,7 +205,33 @@ PROVIDER_FILTERS: tuple[Filter, ...] = (
 )
 
 
-def load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+def _memoised(
+    name: str,
+    load: Callable[[RequestContext, Sequence[int]], dict[int, Any]],
+) -> Callable[[RequestContext, Sequence[int]], dict[int, Any]]:
+    """A bulk loader that reads only the providers not yet loaded under the tenant's data
+    version (these values change only on import), as ``hours.load_hours`` does: a page
+    of a provider search then reads nothing it has read before."""
+
+    def loader(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+        key = (name, ctx.tenant.health_system_pks, ctx.tenant.data_versions, ctx.generation)
+        known: dict[int, Any] | None = ctx.memo.get(key)
+        if known is None:
+            known = {}
+            ctx.memo.put(key, known)
+        missing = [pk for pk in pks if pk not in known]
+        if missing:
+            loaded = load(ctx, missing)
+            known.update({pk: loaded.get(pk, _ABSENT) for pk in missing})
+        return {pk: value for pk in pks if (value := known.get(pk, _ABSENT)) is not _ABSENT}
+
+    return loader
+
+
+_ABSENT = object()  # loaded, and the loader had no value: the attribute's default applies
+
+
+def _load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of the types offered by each provider's active schedules."""
     rows = (
         ctx.session.connection()
@@ -214,7 +258,7 @@ def load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int,
     return out
 
 
-def load_medical_groups(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+def _load_medical_groups(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of each provider's medical groups, in the bundle's order."""
     rows = (
         ctx.session.connection()
@@ -232,3 +276,7 @@ def load_medical_groups(ctx: RequestContext, pks: Sequence[int]) -> dict[int, An
     for provider_pk, slug, name in rows:
         out.setdefault(provider_pk, []).append({"id": slug, "name": name})
     return out
+
+
+load_appointment_types = _memoised("provider-appointment-types", _load_appointment_types)
+load_medical_groups = _memoised("provider-medical-groups", _load_medical_groups)

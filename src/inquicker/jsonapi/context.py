@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from inquicker.memo import Memo
 from inquicker.settings import Settings
+from inquicker.tenancy import changes
 from inquicker.tenancy.directory import Directory
 from inquicker.tenancy.resolve import Tenant
 
@@ -25,6 +26,10 @@ class RequestContext:
     memo: Memo = field(default_factory=Memo)
     # Tenants and keys as read at most a second ago (shared by the app's requests).
     directory: Directory = field(default_factory=Directory)
+    # This process's catalog-change generation (tenancy.changes) read before the request's
+    # transaction began: memo keys that include it (with the data version) never serve
+    # what a change committed here has replaced, as the response cache does not.
+    generation: int = field(default_factory=changes.generation)
 
     def url(self, *parts: str) -> str:
         return "/".join((self.base_url, *parts))

@@ -185,6 +185,15 @@ def page_of(
     return page, total
 
 
+def ordered_pks(
+    ctx: RequestContext, resource: Resource, where: Sequence[ColumnElement[bool]]
+) -> list[int]:
+    """Pks of every matching row in the default order (for pagers that rank in memory)."""
+    order = [*default_order(resource), resource.pk]
+    stmt = _lean(resource, ctx, [resource.pk], where, order_by=order)
+    return list(ctx.session.connection().execute(stmt).scalars().all())
+
+
 def _identity(value: Any) -> Any:
     return value
 

@@ -25,6 +25,7 @@ from inquicker.jsonapi.fetch import (
     page_of,
     related_condition,
 )
+from inquicker.jsonapi.fragments import spliced
 from inquicker.jsonapi.query import Query, parse_query
 from inquicker.jsonapi.resource import ListQuery, Registry, Resource
 
@@ -75,13 +76,26 @@ def _compound(
     resource: Resource,
     items: list[Item],
     query: Query,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    *,
+    splice: bool = False,
+) -> tuple[list[Any], list[Any]]:
+    """Primary and included resource objects; ``splice``: as pre-serialised fragments
+    (collection pages, the large documents; see jsonapi.fragments)."""
     included: Included = {}
     resolve_includes(ctx, registry, resource, items, query.include_tree(), query, included)
+    primary = {(resource.type, i.pk) for i in items}
+    if splice:
+        data = spliced(ctx, [(resource, i) for i in items], query.fields, resource_object)
+        rest = [pair for key, pair in included.items() if key not in primary]
+        return data, spliced(ctx, rest, query.fields, resource_object)
     fieldset = query.fields.get(resource.type)
     data = [resource_object(ctx, resource, item, fieldset) for item in items]
-    primary = {(resource.type, i.pk) for i in items}
     return data, included_objects(ctx, included, primary, query)
+
+
+def _filter_key(query: Query) -> tuple[tuple[str, str], ...]:
+    # Parsed filter values are lists, strings, booleans and numbers: their repr names them.
+    return tuple(sorted((name, repr(value)) for name, value in query.filters.items()))
 
 
 def list_resources(
@@ -96,7 +110,10 @@ def list_resources(
     query = _query(ctx, registry, resource, params, collection=True)
     lq = _apply_filters(ctx, resource, query)
     lq.where.extend(extra_where)
-    page, total = page_of(ctx, resource, lq, query.sort, query.offset, query.page_size)
+    if lq.pager is not None and not query.sort and not extra_where:
+        page, total = lq.pager(ctx, resource, lq, _filter_key(query), query.offset, query.page_size)
+    else:
+        page, total = page_of(ctx, resource, lq, query.sort, query.offset, query.page_size)
     pks = [pk for pk, _ in page]
     fetched = (
         {
@@ -113,7 +130,7 @@ def list_resources(
         item = fetched[pk]
         item.meta = meta or None
         items.append(item)
-    data, included = _compound(ctx, registry, resource, items, query)
+    data, included = _compound(ctx, registry, resource, items, query, splice=True)
     doc: dict[str, Any] = {
         "data": data,
         "meta": {"record-count": total},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,13 @@ Column = ColumnElement[Any] | QueryableAttribute[Any]
 Link = Callable[[], Select[Any, Any]]
 
 BulkLoader = Callable[["RequestContext", Sequence[int]], dict[int, Any]]
+
+# A filter's own way to compute a page: (ctx, resource, the list query, a hashable key of
+# the request's filters, offset, size) -> ((pk, meta) of the page in order, total count).
+Pager = Callable[
+    ["RequestContext", "Resource", "ListQuery", Hashable, int, int],
+    tuple[list[tuple[int, dict[str, Any]]], int],
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,10 @@ class ListQuery:
     joins: list[tuple[FromClause, ColumnElement[bool]]] = field(default_factory=list)
     # Set when a filter's ordering must take precedence over the default sort (e.g. near).
     overrides_default_sort: bool = False
+    # Set by a filter that can compute the page without SQL ordering (near: nearest first
+    # from an in-memory index); used only when the request asks for no sort and nothing
+    # outside the filters restricts the list. Must give the SQL path's page exactly.
+    pager: Pager | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -250,7 +250,7 @@ class Api:
             if tenant is None:
                 raise not_found(f"No site answers to the partner hostname '{hostname}'.")
             ctx = RequestContext(
-                session, tenant, base, self.settings, now, self.memo, self.directory
+                session, tenant, base, self.settings, now, self.memo, self.directory, generation
             )
             rate: RateState | None = None
             if endpoint.scope is not None:
