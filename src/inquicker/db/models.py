@@ -18,6 +18,7 @@ from inquicker.catalog.models import (
 from inquicker.catalog.schedule_models import (
     Schedule,
     ScheduleAppointmentType,
+    ScheduleBlock,
     ScheduleException,
     ScheduleHours,
     SchedulePlan,
@@ -56,6 +57,7 @@ __all__ = [
     "Region",
     "Schedule",
     "ScheduleAppointmentType",
+    "ScheduleBlock",
     "ScheduleException",
     "ScheduleHours",
     "SchedulePlan",
