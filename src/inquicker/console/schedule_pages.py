@@ -44,6 +44,19 @@ REASONS = {
 }
 
 
+# The change's parts as the preview page names them.
+CHANGES = {
+    "weekly-hours": "new weekly hours",
+    "add-exceptions": "a date exception",
+    "remove-exceptions": "removing a date exception",
+    "add-blocks": "blocking time",
+    "remove-blocks": "removing a block",
+    "capacity": "capacity",
+    "slot-minutes": "slot length",
+    "lead-minutes": "lead time",
+}
+
+
 class SchedulePages(Pages):
     async def schedules(self, request: Request) -> Response:
         def page(session: Session, me: OperatorPrincipal) -> Response:
@@ -168,7 +181,10 @@ class SchedulePages(Pages):
             principal=me,
             s=state,
             change=json.dumps(attributes),
-            changed=", ".join(parse(attributes).changed()) if not problems else "",
+            changed=", ".join(
+                CHANGES.get(name, name)
+                for name in (parse(attributes).changed() if not problems else [])
+            ),
             conflicts=[conflict_meta(c, state.time_zone) for c in conflicts],
             problems=problems,
         )
