@@ -365,22 +365,22 @@ CASES = [
     ),
     # --- booking forms and availability ------------------------------------------------------
     # site, key, the schedule's and its health system's settings, the plans it accepts, and
-    # (for the types it offers) its rules: schedule, hours, exceptions, appointment types --
-    # the memoised facts the booking path checks visits against
-    Case("visit-settings", 8, f"/visit-settings/{CHEN_PC}"),
-    # site, key, schedules, their weekly hours, their exceptions, their appointment types,
-    # seats taken
+    # (for the types it offers) its rules: schedule, hours, exceptions, blocks, appointment
+    # types -- the memoised facts the booking path checks visits against
+    Case("visit-settings", 9, f"/visit-settings/{CHEN_PC}"),
+    # site, key, schedules, their weekly hours, their exceptions, their blocks, their
+    # appointment types, seats taken
     Case(
         "available-appointment-times",
-        7,
+        8,
         "/available-appointment-times",
         (("schedule_ids[]", CHEN_PC),),
         large_params=tuple(("schedule_ids[]", s) for s in TEN),
     ),
-    # site, key, schedule, weekly hours, exceptions, appointment types, seats by kind
+    # site, key, schedule, weekly hours, exceptions, blocks, appointment types, seats by kind
     Case(
         "explain",
-        7,
+        8,
         "/available-appointment-times/explain",
         (("schedule_id", CHEN_PC), ("date", "2026-12-03")),
     ),
@@ -434,11 +434,11 @@ def _token(meter: Meter, appointment_type: str, at: str) -> Measured:
 
 
 def test_visit_token(meter: Meter) -> None:
-    # site, key, schedule, weekly hours, exceptions, appointment types, seats taken, the
+    # site, key, schedule, weekly hours, exceptions, blocks, appointment types, seats taken, the
     # health system's hold length, the key's live holds, insert the token, lock the
     # schedule, the cells' claims, insert the claims (one statement for all the cells)
     short, long_ = _token(meter, *SHORT), _token(meter, *LONG)
-    assert len(short.statements) == 13, short.show()
+    assert len(short.statements) == 14, short.show()
     assert len(long_.statements) == len(short.statements), long_.show()
 
 
@@ -453,13 +453,13 @@ def test_post_visits(meter: Meter) -> None:
     # The health system's first visit may set up its confirmation numbering (PostgreSQL).
     _visit(meter, "sick-visit", "2026-12-03T09:00:00-05:00")
     # site, the token's record, booking facts (schedule and health system), the schedule's
-    # plans, schedule, weekly hours, exceptions, appointment types, lock the schedule and
+    # plans, schedule, weekly hours, exceptions, blocks, appointment types, lock the schedule and
     # the token (re-reading it with its hold), [SQLite: the health system's confirmation
     # counter; PostgreSQL takes the number from a sequence inside the insert], insert the
     # visit, turn the hold into the visit's seats, mark the token used, the ids its event
     # names (memoised per data version like the schedule's rules), insert its event
     short, long_ = _visit(meter, *SHORT), _visit(meter, *LONG)
-    expected = 15 if meter.engine.dialect.name == "sqlite" else 14
+    expected = 16 if meter.engine.dialect.name == "sqlite" else 15
     assert len(short.statements) == expected, short.show()
     assert len(long_.statements) == len(short.statements), long_.show()
 

@@ -25,7 +25,13 @@ def _patch(status: str) -> dict[str, Any]:
 
 
 def _call(api: ApiClient, method: str, pattern: str, visit_id: str, token: str) -> Any:
-    url = "/admin/api/" + pattern.replace("{id}", visit_id)
+    # Schedule routes take a schedule id (the visit's); the rest a visit id.
+    target = CHEN_PC if pattern.startswith("schedules") else visit_id
+    url = "/admin/api/" + pattern.replace("{id}", target)
+    if method == "POST":
+        # A change without conflicts: raise the capacity.
+        body = {"data": {"type": "schedule-changes", "attributes": {"capacity": 3}}}
+        return api.post(url, json=body, headers={**bearer(token), "Content-Type": JSONAPI})
     if method == "PATCH":
         body = _patch("checked-in")
         body["data"]["id"] = visit_id
@@ -63,6 +69,10 @@ def test_another_health_systems_operator_sees_nothing(
     if "{id}" in route.pattern:
         assert response.status_code == 404, response.text
         assert response.json()["errors"][0]["code"] == "not-found"
+    elif route.pattern == "schedules":
+        # Its own schedules only: none of winter-health's.
+        assert response.status_code == 200
+        assert CHEN_PC not in [r["id"] for r in response.json()["data"]]
     else:
         assert response.status_code == 200
         assert response.json()["data"] == []

@@ -10,11 +10,12 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from inquicker.availability.models import SeatClaim
-from inquicker.availability.rules import DateException, OpenRange, ScheduleRules
+from inquicker.availability.rules import BlockedRange, DateException, OpenRange, ScheduleRules
 from inquicker.catalog.models import AppointmentType
 from inquicker.catalog.schedule_models import (
     Schedule,
     ScheduleAppointmentType,
+    ScheduleBlock,
     ScheduleException,
     ScheduleHours,
 )
@@ -89,6 +90,13 @@ _EXCEPTIONS = select(
     ScheduleException.schedule_pk.in_(bindparam("pks", expanding=True)),
     ScheduleException.on_date.between(bindparam("first"), bindparam("last")),
 )
+# Blocks are few per schedule (staff enter them by hand): all of them, whatever the window,
+# so a memoised schedule serves every window.
+_BLOCKS = (
+    select(ScheduleBlock.schedule_pk, ScheduleBlock.starts_at, ScheduleBlock.ends_at)
+    .where(ScheduleBlock.schedule_pk.in_(bindparam("pks", expanding=True)))
+    .order_by(ScheduleBlock.schedule_pk, ScheduleBlock.starts_at)
+)
 _SEATS = (
     select(SeatClaim.schedule_pk, SeatClaim.cell_start, func.count())
     .where(
@@ -121,6 +129,9 @@ def load_schedules(
     for pk, weekday, opens, closes in conn.execute(_HOURS, {"pks": pks}).all():
         weekly.setdefault(pk, []).append(OpenRange(weekday, opens, closes))
     exceptions = _exceptions(session, pks, exceptions_from, exceptions_to)
+    blocked: dict[int, list[BlockedRange]] = {}
+    for pk, starts_at, ends_at in conn.execute(_BLOCKS, {"pks": pks}).all():
+        blocked.setdefault(pk, []).append(BlockedRange(starts_at, ends_at))
     types: dict[int, list[OfferedType]] = {}
     for pk, type_pk, slug, name, priority, duration in conn.execute(_TYPES, {"pks": pks}).all():
         types.setdefault(pk, []).append(OfferedType(type_pk, slug, name, priority, duration))
@@ -137,6 +148,7 @@ def load_schedules(
                 horizon_days=r.horizon_days,
                 weekly=tuple(weekly.get(r.pk, ())),
                 exceptions=exceptions.get(r.pk, ()),
+                blocked=tuple(blocked.get(r.pk, ())),
             ),
             types=tuple(types.get(r.pk, ())),
         )
@@ -213,7 +225,8 @@ def cached_schedules(
     tenant: Tenant,
     schedule_ids: Sequence[str],
 ) -> dict[str, BookableSchedule]:
-    """Like load_schedules, memoised per tenant data version: rules change only on import.
+    """Like load_schedules, memoised per tenant data version: rules change only on import or
+    an operator's schedule change, and both bump it.
 
     Cached entries hold every exception of the schedule, whatever window asked for them.
     """

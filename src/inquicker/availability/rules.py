@@ -92,7 +92,7 @@ class ScheduleRules:
     horizon_days: int = 90
     weekly: tuple[OpenRange, ...] = ()
     exceptions: tuple[DateException, ...] = ()
-    # No storage yet: a later operator feature lets staff create them (see docs/api.md).
+    # Stored in schedule_blocks; operators add and remove them (operators/schedules.py).
     blocked: tuple[BlockedRange, ...] = ()
     # Derived once at construction so each availability call only does arithmetic.
     _weekly_seconds: tuple[tuple[SecondsRange, ...], ...] = field(

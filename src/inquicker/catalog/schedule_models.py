@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inquicker.catalog.models import TenantOwned, tenant_table_args
-from inquicker.db.base import Base
+from inquicker.db.base import Base, UTCDateTime
 
 
 class Schedule(TenantOwned, Base):
@@ -102,6 +102,26 @@ class ScheduleException(Base):
     on_date: Mapped[date] = mapped_column(Date)
     opens: Mapped[time | None] = mapped_column(Time)
     closes: Mapped[time | None] = mapped_column(Time)
+
+
+class ScheduleBlock(Base):
+    """Time taken out of a schedule's open hours (a meeting, an absence), in UTC instants.
+
+    Instants, not wall-clock times: staff block "this afternoon", and an instant range needs
+    no DST reading (availability.rules.BlockedRange). Kept by operators, not by imports.
+    """
+
+    __tablename__ = "schedule_blocks"
+    # The loader reads a schedule's blocks in start order.
+    __table_args__ = (
+        Index("ix_schedule_blocks_schedule_pk_starts_at", "schedule_pk", "starts_at"),
+    )
+
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    schedule_pk: Mapped[int] = mapped_column(ForeignKey("schedules.pk", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class SchedulePlan(Base):

@@ -18,6 +18,7 @@ from inquicker.catalog.models import (
 from inquicker.catalog.schedule_models import (
     Schedule,
     ScheduleAppointmentType,
+    ScheduleBlock,
     ScheduleException,
     ScheduleHours,
     SchedulePlan,
@@ -58,6 +59,7 @@ __all__ = [
     "Region",
     "Schedule",
     "ScheduleAppointmentType",
+    "ScheduleBlock",
     "ScheduleException",
     "ScheduleHours",
     "SchedulePlan",

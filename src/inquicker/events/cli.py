@@ -14,7 +14,7 @@ import typer
 from inquicker.cli import cli_audit, fail, settings, unit_of_work
 from inquicker.events.subscriptions import SubscriptionError
 
-webhooks_app = typer.Typer(
+webhooks_app: typer.Typer = typer.Typer(
     help="Manage webhook subscriptions and deliveries.", no_args_is_help=True
 )
 

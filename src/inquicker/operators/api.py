@@ -33,6 +33,12 @@ from inquicker.operators.api_handlers import (
     visits_list,
 )
 from inquicker.operators.auth import by_token
+from inquicker.operators.schedules_api import (
+    change_preview,
+    change_save,
+    schedule_show,
+    schedules_list,
+)
 from inquicker.operators.visits import Caller
 from inquicker.settings import Settings
 from inquicker.web.domain_errors import to_api_error
@@ -65,6 +71,10 @@ ROUTES: tuple[OperatorRoute, ...] = (
     OperatorRoute("GET", "visits/{id}", roles.READ_VISITS, visit_show),
     OperatorRoute("PATCH", "visits/{id}", roles.CHANGE_VISITS, visit_update),
     OperatorRoute("GET", "events", roles.READ_EVENTS, events_feed, sequence_first=True),
+    OperatorRoute("GET", "schedules", roles.MANAGE_SCHEDULES, schedules_list),
+    OperatorRoute("GET", "schedules/{id}", roles.MANAGE_SCHEDULES, schedule_show),
+    OperatorRoute("POST", "schedules/{id}/changes/preview", roles.MANAGE_SCHEDULES, change_preview),
+    OperatorRoute("POST", "schedules/{id}/changes", roles.MANAGE_SCHEDULES, change_save),
 )
 _UNAUTHORIZED = ErrorObject(
     401,
@@ -110,7 +120,7 @@ class OperatorApi:
             rest = request.path_params.get("rest", "").strip("/")
             route, path_params = _match(rest, request.method)
             check_accept(request.headers.get("accept"))
-            body = await request.body() if request.method == "PATCH" else b""
+            body = await request.body() if request.method in ("PATCH", "POST") else b""
             origin = f"{request.url.scheme}://{request.url.netloc}"
             req = OperatorRequest(
                 path_params,

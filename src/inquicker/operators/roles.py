@@ -17,6 +17,7 @@ CHANGE_VISITS: Final = "change-visits"
 READ_EVENTS: Final = "read-events"
 READ_AUDIT: Final = "read-audit"
 MANAGE_KEYS: Final = "manage-keys"
+MANAGE_SCHEDULES: Final = "manage-schedules"
 
 GRANTS: Final[dict[str, frozenset[str]]] = {
     READ_VISITS: frozenset({ADMIN, SCHEDULER, VIEWER}),
@@ -25,6 +26,8 @@ GRANTS: Final[dict[str, frozenset[str]]] = {
     READ_EVENTS: frozenset({ADMIN, SCHEDULER}),
     READ_AUDIT: frozenset({ADMIN, AUDITOR}),
     MANAGE_KEYS: frozenset({ADMIN}),
+    # Hours, exceptions, blocks, capacity: the clinic's scheduling staff (SPEC section 12).
+    MANAGE_SCHEDULES: frozenset({ADMIN, SCHEDULER}),
 }
 
 

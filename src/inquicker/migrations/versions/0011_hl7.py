@@ -1,7 +1,7 @@
 """HL7v2: MLLP destinations per health system; deliveries serve webhooks and HL7 alike
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 10:00:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from inquicker.db.base import UTCDateTime
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
