@@ -90,10 +90,3 @@ def visit_document(
 ) -> dict[str, Any]:
     resource = visit_resource(ctx, visit, booked, management_token=management_token)
     return {"data": resource, "links": {"self": resource["links"]["self"]}}
-
-
-def visit_document_for_holder(
-    ctx: RequestContext, visit: BookedVisit, token: str
-) -> dict[str, Any]:
-    """For the holder of the management token: the calendar link carries it."""
-    return visit_document(ctx, visit, management_token=token)

@@ -17,7 +17,7 @@ from inquicker.booking.calendar import CalendarFacts, visit_calendar
 from inquicker.booking.errors import BookingError, InvalidTransition, TokenMismatch
 from inquicker.booking.repository import BookedVisit, calendar_row, visit_by_management_token
 from inquicker.booking.tokens import verify
-from inquicker.booking.visit_document import visit_document_for_holder
+from inquicker.booking.visit_document import visit_document
 from inquicker.booking.visit_service import token_record
 from inquicker.jsonapi.body import decode_body
 from inquicker.jsonapi.context import RequestContext
@@ -82,7 +82,7 @@ def authorized_visit(
 
 def show_visit(ctx: RequestContext, req: ApiRequest) -> Response:
     visit, token = authorized_visit(ctx, req)
-    return document_response(visit_document_for_holder(ctx, visit, token))
+    return document_response(visit_document(ctx, visit, management_token=token))
 
 
 def visit_calendar_response(ctx: RequestContext, req: ApiRequest) -> Response:
@@ -195,7 +195,7 @@ def update_visit_route(ctx: RequestContext, req: ApiRequest) -> Response:
         changed = apply_change(ctx, visit, attributes, relationships, meta, operator=False)
     except BookingError as exc:
         raise to_api_error(exc) from None
-    return document_response(visit_document_for_holder(ctx, changed, token))
+    return document_response(visit_document(ctx, changed, management_token=token))
 
 
 def apply_change(

@@ -51,3 +51,8 @@ def assign_positions(conn: Connection) -> int:
     conn.execute(_SET_POSITION, [{"event_pk": pk, "pos": last + i} for i, pk in enumerate(pks, 1)])
     conn.execute(_SET_LAST, {"last": last + len(pks)})
     return len(pks)
+
+
+def current_position(conn: Connection) -> int:
+    """The last position handed out: a new subscriber hears of events after it."""
+    return conn.execute(select(FEED.c.last_position).where(FEED.c.pk == 1)).scalar() or 0

@@ -17,8 +17,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from inquicker.booking.lifecycle import EVENT_TYPE_NAMES
-from inquicker.events.models import EventFeed, WebhookSubscription
-from inquicker.tenancy.models import HealthSystem
+from inquicker.events.models import WebhookSubscription
+from inquicker.events.sequencer import current_position
+from inquicker.tenancy.resolve import health_system_pk
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 # Standard Webhooks asks for 24 to 64 bytes; 32 matches the HMAC-SHA256 block strength.
@@ -145,7 +146,7 @@ def new_secret() -> str:
 
 
 def _health_system_pk(session: Session, slug: str) -> int:
-    pk = session.scalar(select(HealthSystem.pk).where(HealthSystem.slug == slug))
+    pk = health_system_pk(session, slug)
     if pk is None:
         raise SubscriptionError(f"no health system with id {slug!r}")
     return pk
@@ -163,7 +164,7 @@ def create_subscription(
     hs_pk = _health_system_pk(session, health_system)
     # Start at the current feed position: a new subscriber hears of changes from now on,
     # not a flood of history (replay --since exists for that).
-    position = session.scalar(select(EventFeed.last_position).where(EventFeed.pk == 1)) or 0
+    position = current_position(session.connection())
     created = CreatedSubscription("whsub_" + secrets.token_hex(8), new_secret())
     session.add(
         WebhookSubscription(

@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from inquicker.events.models import EventFeed, Hl7Destination
+from inquicker.events.models import Hl7Destination
+from inquicker.events.sequencer import current_position
 from inquicker.events.subscriptions import _literal_address, refused_address
-from inquicker.tenancy.models import HealthSystem
+from inquicker.tenancy.resolve import health_system_pk
 
 
 class DestinationError(Exception):
@@ -40,7 +41,7 @@ def check_address(host: str, port: int) -> None:
 
 
 def _health_system_pk(session: Session, slug: str) -> int:
-    pk = session.scalar(select(HealthSystem.pk).where(HealthSystem.slug == slug))
+    pk = health_system_pk(session, slug)
     if pk is None:
         raise DestinationError(f"no health system with id {slug!r}")
     return pk
@@ -51,7 +52,7 @@ def create_destination(session: Session, health_system: str, host: str, port: in
     check_address(host, port)
     hs_pk = _health_system_pk(session, health_system)
     # Like a webhook subscription, a new destination hears of changes from now on.
-    position = session.scalar(select(EventFeed.last_position).where(EventFeed.pk == 1)) or 0
+    position = current_position(session.connection())
     destination_id = "hl7dst_" + secrets.token_hex(8)
     session.add(
         Hl7Destination(

@@ -96,3 +96,8 @@ def authenticate(session: Session, tenant: Tenant, raw_key: str, now: datetime) 
 def touch_key(session: Session, key_pk: int, now: datetime) -> None:
     """Record that a key was used (at most once a minute; see LAST_USED_GRANULARITY)."""
     session.execute(update(ApiKey).where(ApiKey.pk == key_pk).values(last_used_at=now))
+
+
+def health_system_pk(session: Session, slug: str) -> int | None:
+    """The health system's primary key from its id (slug), as CLI commands name it."""
+    return session.scalar(select(HealthSystem.pk).where(HealthSystem.slug == slug))
