@@ -14,9 +14,9 @@ from starlette.responses import Response
 from inquicker.availability.explain import Seats, explain_day, local_day, render
 from inquicker.availability.repository import cached_schedules, seats_by_kind
 from inquicker.availability.zones import DAY
-from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
-from inquicker.jsonapi.routes import ApiRequest
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 # The same bounds as section 5's window: far outside any horizon, and date arithmetic
 # stays away from year 1 and 9999.
