@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from inquicker.availability.endpoint import available_times
+from inquicker.availability.explain_endpoint import PARAMETERS as EXPLAIN_PARAMETERS
 from inquicker.availability.explain_endpoint import explain_times
 from inquicker.availability.operations import AVAILABILITY_OPERATIONS
 from inquicker.jsonapi.routing import READ_METHODS, Route, route
-from inquicker.web.request import Handler
+from inquicker.web.request import Handler, checking_parameters
 
 ROUTES: tuple[Route[Handler], ...] = (
     route(
@@ -18,7 +19,7 @@ ROUTES: tuple[Route[Handler], ...] = (
     route(
         "/available-appointment-times/explain",
         READ_METHODS,
-        explain_times,
+        checking_parameters(explain_times, EXPLAIN_PARAMETERS),
         operations=AVAILABILITY_OPERATIONS,
     ),
 )

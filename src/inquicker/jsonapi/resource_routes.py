@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from inquicker.jsonapi.context import ResourceContext
+from inquicker.jsonapi.errors import raise_if_any
 from inquicker.jsonapi.handlers import (
     list_resources,
     show_related,
@@ -18,6 +19,7 @@ from inquicker.jsonapi.handlers import (
     show_resource,
 )
 from inquicker.jsonapi.openapi_resources import resource_operations
+from inquicker.jsonapi.params import unknown_parameters
 from inquicker.jsonapi.resource import Registry, Resource
 from inquicker.jsonapi.routing import CATALOG_CACHE, READ_METHODS, Route, route
 
@@ -97,6 +99,8 @@ def _related(registry: Registry, resource: Resource, name: str) -> ResourceHandl
 
 def _linkage(registry: Registry, resource: Resource, name: str) -> ResourceHandler:
     def handle(ctx: ResourceContext, req: ResourceRequest) -> dict[str, Any]:
+        # Linkage takes no parameter: a misspelt one is refused, never ignored (SPEC 3).
+        raise_if_any(unknown_parameters(req.params, ()))
         return show_relationship(ctx, registry, resource, req.path_params["id"], name)
 
     return handle
