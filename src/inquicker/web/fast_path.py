@@ -25,8 +25,8 @@ class CachedReads:
     Innermost of the middleware, so request ids, the access log and CORS apply as to any
     response; the checks and the answer are ``Api``'s own (``parse`` against the route table,
     ``cached``, ``not_modified``), so the bytes and headers are those of the full path.
-    Anything else, including every request the checks refuse, goes on to the app, with the
-    request as parsed here (``PARSED``) when it was routed, so it is not parsed twice.
+    Anything else, including every request the checks refuse, goes on to the app with what
+    the parse here gave (``PARSED``: the request, or the refusal), so it is not parsed twice.
     """
 
     def __init__(self, app: ASGIApp, api: Api) -> None:
@@ -61,8 +61,9 @@ class CachedReads:
             return None
         try:
             parsed = self.api.parse(scope, match[1], match[2] or "")
-        except ApiError:
-            return None  # refused: the app renders the error
+        except ApiError as refusal:
+            scope[PARSED] = refusal  # the app renders it (inside the middleware)
+            return None
         found = self.api.cached(parsed)
         if found is None:
             scope[PARSED] = parsed

@@ -55,7 +55,8 @@ ApiRoutes = RouteTable[Handler]
 WRITE_ATTEMPTS = 4
 # PostgreSQL's "try again" answers: serialization failure, deadlock detected.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-# Where the fast path leaves a request it parsed but could not answer, for ``Api.handle``.
+# Where the fast path leaves a request it parsed but could not answer (or the refusal the
+# parse raised), for ``Api.handle``.
 PARSED = "inquicker.parsed"
 
 
@@ -84,7 +85,9 @@ class Api:
         self.documents = ResponseCache(self.settings.response_cache_bytes)
 
     async def handle(self, request: Request) -> Response:
-        parsed: Parsed | None = request.scope.get(PARSED)
+        parsed: Parsed | ApiError | None = request.scope.get(PARSED)
+        if isinstance(parsed, ApiError):
+            raise parsed
         if parsed is None:
             parsed = self.parse(
                 request.scope, request.path_params["hostname"], request.path_params.get("rest", "")
