@@ -19,16 +19,16 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from inquicker.jsonapi.response_cache import (
+from inquicker.tenancy import changes, directory
+from inquicker.tenancy.directory import FRESH_SECONDS, REFRESH_SHARE, Directory
+from inquicker.tenancy.keys import hash_key
+from inquicker.tenancy.resolve import Principal, Tenant
+from inquicker.web.response_cache import (
     ENTRY_OVERHEAD,
     CacheKey,
     ResponseCache,
     cache_key,
 )
-from inquicker.tenancy import changes, directory
-from inquicker.tenancy.directory import FRESH_SECONDS, REFRESH_SHARE, Directory
-from inquicker.tenancy.keys import hash_key
-from inquicker.tenancy.resolve import Principal, Tenant
 
 # The last moment at which every caller is still served from memory (no early refresh).
 SERVED = FRESH_SECONDS * (1 - REFRESH_SHARE) - 0.001

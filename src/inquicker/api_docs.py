@@ -6,20 +6,21 @@ loads nothing from another host (no CDN), so it works offline and behind strict 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import cache
 from importlib.resources.abc import Traversable
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
+from starlette.routing import Route as HttpRoute
 from swagger_ui_bundle import swagger_ui_path
 
 from inquicker.jsonapi.errors import not_found
 from inquicker.jsonapi.openapi import build_document
-from inquicker.jsonapi.operations import Operation
 from inquicker.jsonapi.resource import Registry
+from inquicker.jsonapi.routing import Route
 
 DOCS_PATH = "/api/v3/docs"
 # The files of the package the page uses, with their media types; nothing else is served.
@@ -70,17 +71,17 @@ def _asset(name: str) -> Traversable:
     return root / name
 
 
-def docs_routes(
-    registry: Registry, operations: Callable[[], Iterable[Operation]], max_page_size: int
-) -> list[BaseRoute]:
-    """The document under both prefixes, the page and its assets."""
+def docs_routes(registry: Registry, routes: Iterable[Route[object]]) -> list[BaseRoute]:
+    """The document of the route table ``routes`` under both prefixes, the page and its
+    assets."""
+    operations = [op for r in routes for op in r.operations]
 
     @cache
     def document(prefix: str) -> bytes:
         # The prefix the document was asked under is the first server, so relative calls
         # from the page (or a client) stay on the same spelling.
         servers = (prefix, *(p for p in ("/api/v3", "/v3") if p != prefix))
-        doc = build_document(registry, operations(), max_page_size=max_page_size, servers=servers)
+        doc = build_document(registry, operations, servers=servers)
         return orjson.dumps(doc)
 
     def openapi_json(request: Request) -> Response:
@@ -110,9 +111,9 @@ def docs_routes(
 
     read = ["GET", "HEAD"]
     return [
-        Route("/api/v3/openapi.json", openapi_json, methods=read),
-        Route("/v3/openapi.json", openapi_json, methods=read),
-        Route(DOCS_PATH, page, methods=read),
-        Route(f"{DOCS_PATH}/init.js", init_js, methods=read),
-        Route(DOCS_PATH + "/{name}", asset, methods=read),
+        HttpRoute("/api/v3/openapi.json", openapi_json, methods=read),
+        HttpRoute("/v3/openapi.json", openapi_json, methods=read),
+        HttpRoute(DOCS_PATH, page, methods=read),
+        HttpRoute(f"{DOCS_PATH}/init.js", init_js, methods=read),
+        HttpRoute(DOCS_PATH + "/{name}", asset, methods=read),
     ]

@@ -19,9 +19,8 @@ from starlette.routing import BaseRoute, Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from inquicker.api_docs import docs_routes
-from inquicker.availability import endpoint as availability_endpoint
-from inquicker.booking import visit_settings_endpoint, visit_token_endpoint, visits_endpoint
-from inquicker.booking.switch import guard_visits
+from inquicker.availability.routes import ROUTES as AVAILABILITY_ROUTES
+from inquicker.booking.routes import booking_routes
 from inquicker.catalog.registry import build_registry
 from inquicker.console.routes import console_routes
 from inquicker.db.base import utcnow
@@ -30,21 +29,19 @@ from inquicker.db.migrate import schema_head
 from inquicker.fhir.routes import PREFIX as FHIR_PREFIX
 from inquicker.fhir.routes import FhirApi
 from inquicker.jsonapi.errors import ApiError, ErrorObject
-from inquicker.jsonapi.operations import Operation
-from inquicker.jsonapi.routes import (
-    Api,
-    CachedReads,
-    checking_parameters,
-    error_response,
-    internal_error_response,
-)
+from inquicker.jsonapi.resource import Registry
+from inquicker.jsonapi.resource_routes import resource_routes
+from inquicker.jsonapi.routing import RouteTable
 from inquicker.logs import RequestMiddleware, configure_logging
 from inquicker.malloc import tune_for_threads
 from inquicker.operators.api import OperatorApi
 from inquicker.settings import Settings, get_settings
 from inquicker.web.edge import Edge
+from inquicker.web.fast_path import CachedReads
 from inquicker.web.maintenance import MaintenanceGate, MaintenanceSwitch
+from inquicker.web.pipeline import Api, ApiRoutes
 from inquicker.web.ratelimit import RateLimits
+from inquicker.web.responses import error_response, internal_error_response
 
 # /readyz reads the database in a thread of its own pool, so busy request threads cannot
 # delay it, and gives up after READY_SECONDS.
@@ -63,6 +60,18 @@ class AnyMethod:
         await self.app(scope, receive, send)
 
 
+def api_routes(registry: Registry, max_page_size: int) -> ApiRoutes:
+    """The route table of /api/v3/{partner_hostname}: each domain's routes, then the routes
+    generated for every declared resource."""
+    return RouteTable(
+        [
+            *booking_routes(registry),
+            *AVAILABILITY_ROUTES,
+            *resource_routes(registry, max_page_size),
+        ]
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -77,17 +86,8 @@ def create_app(
         settings=settings,
         sessions=make_sessionmaker(engine),
         registry=registry,
+        routes=api_routes(registry, settings.page_size_max),
         clock=clock,
-        endpoints={
-            "visit-settings": checking_parameters(
-                visit_settings_endpoint.ENDPOINT,
-                frozenset({"include", "sort"}),
-                frozenset({"fields"}),
-            ),
-            "available-appointment-times": availability_endpoint.ENDPOINT,
-            "visit-token": visit_token_endpoint.ENDPOINT,
-            "visits": guard_visits(visits_endpoint.make_endpoint(registry)),
-        },
         rates=RateLimits(settings.rate_limit or None, settings.rate_limit_storage),
     )
     maintenance = MaintenanceSwitch(engine)
@@ -127,15 +127,11 @@ def create_app(
             )
         return JSONResponse({"status": "ok", "database": "ok", "schema": version})
 
-    def operations() -> list[Operation]:
-        # Read when the document is first asked for: every endpoint's routes.
-        return [op for endpoint in api.endpoints.values() for op in endpoint.operations]
-
     routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         # Before the API's /{hostname} routes, which would take "openapi.json" for a site.
-        *docs_routes(registry, operations, settings.page_size_max),
+        *docs_routes(registry, api.routes),
     ]
     # Every method name reaches the handlers, which answer 405 with Allow (Starlette gives a
     # plain function endpoint GET only, and answers other methods itself).

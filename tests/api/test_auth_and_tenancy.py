@@ -6,6 +6,7 @@ import pytest
 
 from inquicker.tenancy.keys import create_key, revoke_key
 from tests.api.helpers import ALPHA_BASE, BETA_BASE, ids, only_error, url
+from tests.support.routes import concrete, keyed_reads, required_query, resource_id_routes
 from tests.support.seed import ALPHA_HOST, ALPHA_S1, ALPHA_S2, BETA_HOST, BETA_S1
 
 SCHEDULE_RELS = ("location", "provider", "service", "insurance-plans", "appointment-types")
@@ -183,6 +184,40 @@ def test_hostname_is_case_insensitive(client, keys):
 
 
 # --- every route: positive control, then beta's key on alpha's site -------------------------
+
+# Read from the route table the app dispatches with: every route a read key opens, as a
+# request on alpha's data.
+TABLE_READS = [(concrete(r), required_query(r)) for r in keyed_reads()]
+TABLE_ID_ROUTES = [concrete(r) for r in resource_id_routes()]
+
+
+def test_the_table_lists_every_route_of_the_hand_lists():
+    assert {p for p, _ in TABLE_READS} >= {*ALPHA_LISTS, *ALPHA_ID_ROUTES} - {
+        "/locations/uptown",
+        f"/schedules/{ALPHA_S2}",
+        "/appointment-types/annual-physical",
+        "/appointment_types/sick-visit",
+        "/insurance_plans/cigna-hmo",
+    }
+    assert "/available-appointment-times/explain" in {p for p, _ in TABLE_READS}
+
+
+@pytest.mark.parametrize(("path", "params"), TABLE_READS, ids=[p for p, _ in TABLE_READS])
+def test_every_keyed_route_of_the_table_is_tenant_scoped(client, keys, path, params):
+    """Alpha's key is served on alpha's site; beta's key is refused there (401, the same
+    body as no key at all)."""
+    served = client.get(url(path, keys.alpha_read, params=params))
+    assert served.status_code == 200, served.text
+    refused = client.get(url(path, keys.beta_read, params=params))
+    assert refused.status_code == 401, refused.text
+    assert refused.content == unauthorized_body(client)
+
+
+@pytest.mark.parametrize("path", TABLE_ID_ROUTES)
+def test_alpha_ids_of_every_resource_route_are_404_on_beta_site(client, keys, path):
+    response = client.get(url(path, keys.beta_read, host=BETA_HOST))
+    assert only_error(response, 404)["code"] == "not-found"
+    assert_no_alpha_data(response.text)
 
 
 @pytest.mark.parametrize("path", EVERY_ALPHA_ROUTE)

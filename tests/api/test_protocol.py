@@ -10,6 +10,7 @@ import pytest
 from inquicker.db.migrate import schema_head
 from inquicker.settings import Settings
 from tests.api.helpers import JSONAPI, ids, key_header, only_error, url
+from tests.support.routes import TABLE, concrete, templates
 from tests.support.seed import ALPHA_S1
 
 CATALOG_ROUTES = [
@@ -24,12 +25,47 @@ CATALOG_ROUTES = [
     "/appointment_types",
     "/providers/dr-smith",
 ]
+# Every method name a client might send, the unknown ones included.
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "BREW"]
+TEMPLATES = templates()
 
 
 # --- methods -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_every_route_of_the_table_answers_other_methods_405_with_allow(client, keys, template):
+    """Read from the route table the app dispatches with: each method it does not list for
+    the template is 405, and Allow names exactly those it lists."""
+    allowed = TEMPLATES[template]
+    route = next(r for r in TABLE if r.template == template)
+    path = url(concrete(route), keys.alpha_read)
+    for method in METHODS:
+        if method in allowed:
+            continue
+        response = client.request(
+            method,
+            path,
+            content=b'{"data":{"type":"locations"}}',
+            headers={"Content-Type": JSONAPI},
+        )
+        if method == "HEAD":  # the same answer without its body
+            assert response.status_code == 405
+        else:
+            assert only_error(response, 405)["code"] == "method-not-allowed"
+        assert response.headers["allow"] == ", ".join(sorted(allowed)), method
+
+
+def test_the_table_allows_what_the_spec_says():
+    """A few templates pinned by hand, so a change to the table itself is noticed."""
+    assert TEMPLATES["/locations"] == {"GET", "HEAD"}
+    assert TEMPLATES["/visits"] == {"POST"}
+    assert TEMPLATES["/visits/{id}"] == {"GET", "HEAD", "PATCH"}
+    assert TEMPLATES["/visit-token"] == {"GET"}
+    assert TEMPLATES["/available-appointment-times/explain"] == {"GET", "HEAD"}
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "BREW"])
 @pytest.mark.parametrize("path", CATALOG_ROUTES)
 def test_wrong_method_is_405_with_allow(client, keys, method, path):
     response = client.request(

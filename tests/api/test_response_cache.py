@@ -25,13 +25,13 @@ from inquicker.bundle.exporter import export_bundle
 from inquicker.bundle.importer import import_bundle
 from inquicker.catalog.models import Location
 from inquicker.db.base import utcnow
-from inquicker.jsonapi.response_cache import ResponseCache
-from inquicker.jsonapi.routes import Api
 from inquicker.settings import Settings
 from inquicker.tenancy import changes
 from inquicker.tenancy.directory import FRESH_SECONDS, REFRESH_SHARE, Directory
 from inquicker.tenancy.keys import create_key, revoke_key
 from inquicker.tenancy.models import ApiKey, HealthSystem
+from inquicker.web.pipeline import Api
+from inquicker.web.response_cache import ResponseCache
 from tests.api.helpers import ALPHA_BASE, JSONAPI, ORIGIN, key_header, only_error, url
 from tests.conftest import ApiClient
 from tests.support.seed import ALPHA_HOST, ALPHA_S1, BETA_HOST, Keys
@@ -627,7 +627,7 @@ def test_when_the_directory_lapses_a_cached_document_is_not_rendered_again(
 def test_a_cached_answer_has_the_headers_of_a_rendered_one(
     client: ApiClient, engine: Engine, keys: Keys
 ) -> None:
-    """Cached reads are answered before Starlette's routing (jsonapi.routes.CachedReads):
+    """Cached reads are answered before Starlette's routing (web.fast_path.CachedReads):
     request id, CORS, content type and caching headers must still be those of the full
     path."""
     origin = {"Origin": "https://partner.example"}

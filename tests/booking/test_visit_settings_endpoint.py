@@ -10,7 +10,6 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from inquicker.app import create_app
-from inquicker.booking.visit_settings_endpoint import ENDPOINT
 from inquicker.catalog.schedule_models import Schedule
 from inquicker.settings import Settings
 from inquicker.tenancy.models import HealthSystem
@@ -34,9 +33,8 @@ S1_OVERRIDES: dict[str, Any] = {
 
 @pytest.fixture
 def vs_client(engine: Engine, settings: Settings) -> Iterator[ApiClient]:
-    """The app with this endpoint registered, whether or not the lead has wired it yet."""
+    """The app, with visit-settings in its route table."""
     app = create_app(settings, engine=engine)
-    app.state.api.endpoints["visit-settings"] = ENDPOINT
     with ApiClient(app, base_url="http://testserver") as c:
         yield c
 
@@ -344,10 +342,13 @@ def test_include_and_sort_are_refused(vs_client: ApiClient, seeded: Keys) -> Non
         ("unsupported-parameter", "sort"),
         ("invalid-parameter", "fields[visits]"),
     ]
-    # Empty values ask for nothing, and other parameters are ignored.
-    fine = [("include", ""), ("sort", ""), ("cache", "1")]
+    # Empty values ask for nothing; any other parameter is refused by name, as on every
+    # route of the app (tests/web/test_hardening.py), now that this fixture is the app's own.
+    fine = [("include", ""), ("sort", "")]
     ok = vs_client.get(url(f"/visit-settings/{ALPHA_S1}", seeded.alpha_read, params=fine))
     assert ok.status_code == 200, ok.text
+    other = vs_client.get(url(f"/visit-settings/{ALPHA_S1}", seeded.alpha_read, params={"x": "1"}))
+    assert only_error(other, 400)["code"] == "unknown-parameter"
 
 
 def test_sparse_fieldsets(vs_client: ApiClient, seeded: Keys) -> None:

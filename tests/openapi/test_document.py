@@ -1,5 +1,6 @@
-"""The OpenAPI document (SPEC section 14): valid 3.1, generated from the registry and the
-endpoints' declared operations, and the documentation page served with its own assets."""
+"""The OpenAPI document (SPEC section 14): valid 3.1, generated from the route table (resource
+routes from the registry, every other route from its domain's operations), and the
+documentation page served with its own assets."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from inquicker.app import create_app
 from inquicker.jsonapi.openapi import build_document
 from inquicker.jsonapi.operations import Operation, Reply
 from inquicker.jsonapi.resource import Registry
+from inquicker.jsonapi.routing import RouteTable, route
 from inquicker.settings import Settings
 from tests.openapi.conftest import document
 
@@ -67,18 +69,28 @@ def test_every_declared_resource_has_its_routes(client, doc):
     assert len(expected) == 32  # 8 types: 16 list/show; 8 relationships: related + linkage
 
 
-def test_every_endpoint_contributes_its_routes(client, doc):
-    endpoints = client.app.state.api.endpoints
-    for name, endpoint in endpoints.items():
-        assert endpoint.operations, name
-        for declared in endpoint.operations:
-            assert declared.path.split("/")[1] == name
+def test_the_document_lists_exactly_the_route_tables_routes(client, doc):
+    """Read from the same table the app dispatches with: every route of the table (but the
+    undocumented former names) is in the document with each method but HEAD, and nothing
+    else is."""
+    table: RouteTable[Any] = client.app.state.api.routes
+    served = {
+        (method.lower(), H + route.template)
+        for route in table
+        if route.operations
+        for method in route.methods - {"HEAD"}
+    }
+    documented = {(m, path) for path, methods in doc["paths"].items() for m in methods}
+    assert documented == served
+    for served_route in table:
+        for declared in served_route.operations:
+            assert declared.path == served_route.template
             assert doc["paths"][H + declared.path][declared.method]["operationId"] == (
                 declared.operation_id
             )
-    registry = client.app.state.api.registry
-    heads = {p.split("/")[2] for p in doc["paths"]}
-    assert heads == set(endpoints) | {r.type for r in registry}
+    aliases = [r.template for r in table if not r.operations]
+    assert "/providers/{id}/medical-groups" in aliases
+    assert all(table.match(tuple(a.strip("/").split("/"))) for a in aliases)
 
 
 def test_query_parameters_come_from_the_declarations(doc):
@@ -208,12 +220,15 @@ def test_the_lifecycle_and_explain_routes_are_documented(doc):
     assert explain["date"]["schema"] == {"type": "string", "format": "date"}
 
 
-def test_an_endpoints_declaration_wins_over_a_later_one():
-    """So the lead can move a pending route into its endpoint without removing it here first."""
-    first = Operation("get", "/x", "x.first", "first", (Reply(200, "ok"),))
-    later = Operation("get", "/x", "x.later", "later", (Reply(200, "ok"),))
-    built = build_document(Registry(), [first, later], max_page_size=100)
-    assert built["paths"][H + "/x"]["get"]["operationId"] == "x.first"
+def test_a_route_takes_only_its_own_operations():
+    """A domain hands all its operations to each of its routes; each keeps its path's."""
+    mine = Operation("get", "/x", "x.show", "show", (Reply(200, "ok"),))
+    other = Operation("get", "/y", "y.show", "show", (Reply(200, "ok"),))
+    posted = Operation("post", "/x", "x.create", "create", (Reply(201, "ok"),))
+    declared = route("/x", {"GET", "HEAD"}, None, operations=[mine, other, posted])
+    assert declared.operations == (mine,)
+    built = build_document(Registry(), declared.operations)
+    assert built["paths"][H + "/x"]["get"]["operationId"] == "x.show"
 
 
 # --- the documentation page ------------------------------------------------------------------

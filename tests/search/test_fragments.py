@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import inquicker.jsonapi.handlers as handlers
-from inquicker.jsonapi.response_cache import ResponseCache
 from inquicker.memo import Memo
+from inquicker.web.response_cache import ResponseCache
 from tests.search.fixture import path
 
 URLS: list[tuple[str, dict[str, str]]] = [

@@ -32,8 +32,8 @@ from inquicker.catalog.models import (
 )
 from inquicker.catalog.near_index import near_page
 from inquicker.catalog.schedule_models import Schedule, ScheduleAppointmentType, SchedulePlan
-from inquicker.jsonapi.response_cache import ResponseCache
 from inquicker.memo import Memo
+from inquicker.web.response_cache import ResponseCache
 from tests.search.fixture import SearchKeys, path
 
 NAMES = ["Avery Lane", "Blake Moss", "Casey Rowe", "Drew Hale", "Emery Lark"]

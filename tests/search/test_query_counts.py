@@ -12,9 +12,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from inquicker.jsonapi.response_cache import ResponseCache
 from inquicker.memo import Memo
 from inquicker.tenancy.directory import Directory
+from inquicker.web.response_cache import ResponseCache
 from tests.search.fixture import path
 from tests.support.statements import counting
 

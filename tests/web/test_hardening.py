@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import jwt
 import pytest
@@ -17,6 +18,7 @@ from starlette.testclient import WebSocketDenialResponse
 from inquicker.app import create_app
 from inquicker.catalog.registry import build_registry
 from inquicker.db.engine import DbTimeouts, make_engine
+from inquicker.jsonapi.routing import Route
 from inquicker.settings import DEV_SECRET, Settings
 from inquicker.tenancy.keys import create_key
 from inquicker.tenancy.models import HealthSystem
@@ -24,6 +26,7 @@ from inquicker.web.maintenance import set_state
 from tests.api.helpers import ALPHA_BASE, key_header, url
 from tests.conftest import IN_CI, ApiClient
 from tests.support.jsonapi import assert_valid_document
+from tests.support.routes import TABLE, concrete, required_query
 from tests.support.seed import ALPHA_HOST, ALPHA_S1, Keys
 
 JSONAPI = "application/vnd.api+json"
@@ -51,19 +54,16 @@ def test_bare_underscore_cache_buster_is_ignored(client: ApiClient, keys: Keys) 
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("path", "params"),
-    [
-        ("/available-appointment-times", {"schedule_ids[]": ALPHA_S1, "nonce": "x"}),
-        ("/visit-token", {"schedule_id": ALPHA_S1, "appointment_at": "x", "nonce": "x"}),
-        (f"/visit-settings/{ALPHA_S1}", {"nonce": "x"}),
-        (f"/schedules/{ALPHA_S1}", {"nonce": "x"}),
-    ],
-)
+# Every GET route of the route table that takes an API key (visit routes read tokens first).
+KEYED_GETS = [r for r in TABLE if r.scope is not None and "GET" in r.methods]
+
+
+@pytest.mark.parametrize("route", KEYED_GETS, ids=lambda r: r.template)
 def test_every_route_names_an_unknown_parameter(
-    client: ApiClient, keys: Keys, path: str, params: dict[str, str]
+    client: ApiClient, keys: Keys, route: Route[Any]
 ) -> None:
-    response = client.get(url(path, keys.alpha_book, params=params))
+    params = {**required_query(route), "nonce": "x"}
+    response = client.get(url(concrete(route), keys.alpha_book, params=params))
     assert {"parameter": "nonce"} in [e.get("source") for e in errors_of(response, 400)]
 
 

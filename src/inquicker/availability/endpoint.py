@@ -1,4 +1,4 @@
-"""GET /available-appointment-times (SPEC section 5), and its /explain sub-route (12b)."""
+"""GET /available-appointment-times (SPEC section 5); routed by availability/routes.py."""
 
 from __future__ import annotations
 
@@ -13,14 +13,12 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from inquicker.availability.engine import format_times, offered_times
-from inquicker.availability.explain_endpoint import explain_times
-from inquicker.availability.operations import AVAILABILITY_OPERATIONS
 from inquicker.availability.repository import BookableSchedule, cached_schedules, seats_taken
 from inquicker.catalog.models import AppointmentType
-from inquicker.jsonapi.context import RequestContext
-from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found, raise_if_any
+from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
 from inquicker.jsonapi.params import unknown_parameters
-from inquicker.jsonapi.routes import READ_METHODS, ApiRequest, Endpoint
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 MAX_SCHEDULES = 100
 MAX_WINDOW = timedelta(days=92)
@@ -233,21 +231,3 @@ def _times_for(
         )
         times = format_times(instants, schedule.rules.time_zone)
     return {"schedule-id": schedule.id, "appointment-type": type_id, "times": times}
-
-
-def _route(ctx: RequestContext, req: ApiRequest) -> Response:
-    """The times themselves, or /explain below them; any other sub-path is 404."""
-    if len(req.segments) == 1:
-        return available_times(ctx, req)
-    if req.segments[1] == "explain":
-        return explain_times(ctx, req)
-    raise not_found("No such route.")
-
-
-ENDPOINT = Endpoint(
-    frozenset(READ_METHODS),
-    _route,
-    scope="read",
-    max_segments=2,
-    operations=AVAILABILITY_OPERATIONS,
-)

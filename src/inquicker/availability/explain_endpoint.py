@@ -11,16 +11,19 @@ from datetime import date
 import orjson
 from starlette.responses import Response
 
+from inquicker.availability.endpoint import requested_type_of
 from inquicker.availability.explain import Seats, explain_day, local_day, render
 from inquicker.availability.repository import cached_schedules, seats_by_kind
 from inquicker.availability.zones import DAY
-from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
-from inquicker.jsonapi.routes import ApiRequest
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 # The same bounds as section 5's window: far outside any horizon, and date arithmetic
 # stays away from year 1 and 9999.
 MIN_YEAR, MAX_YEAR = 1900, 2200
+# What it reads; anything else is refused by name (SPEC section 3), as on section 5's route.
+PARAMETERS = frozenset({"schedule_id", "date", "appointment_type", "appointment-type"})
 
 
 def _schedule_id(params: dict[str, str]) -> tuple[str | None, list[ErrorObject]]:
@@ -71,7 +74,7 @@ def explain_times(ctx: RequestContext, req: ApiRequest) -> Response:
     raise_if_any(errors)
     assert schedule is not None and on is not None  # raise_if_any raised otherwise
 
-    type_id = params.get("appointment_type", "").strip() or None
+    type_id = requested_type_of(req)  # either spelling, as section 5 reads it
     offered = schedule.type(type_id) if type_id else schedule.default_type()
     if type_id and offered is None:
         detail = f"This schedule does not offer the appointment type '{type_id}'."

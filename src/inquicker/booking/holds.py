@@ -23,9 +23,9 @@ from inquicker.booking import seats
 from inquicker.booking.models import VisitToken
 from inquicker.booking.switch import check_booking_enabled
 from inquicker.booking.tokens import TOKEN_MINUTES, mint
-from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found
 from inquicker.tenancy.models import HealthSystem
+from inquicker.web.context import RequestContext
 
 
 @dataclass(frozen=True)

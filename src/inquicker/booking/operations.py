@@ -1,6 +1,6 @@
 """The booking routes as data for the OpenAPI document: visit settings, visit token, visits.
 
-Each endpoint module hands its tuple to ``Endpoint(operations=...)``. The visit body's
+``booking/routes.py`` hands each tuple to its routes (``routing.route``). The visit body's
 attribute names come from ``visit_input``, the module that parses it.
 """
 

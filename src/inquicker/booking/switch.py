@@ -1,22 +1,21 @@
 """The visit creation switch (a health system's ``booking_enabled``, set in its bundle).
 
 Checked by /visit-token for the schedule asked for, and in front of POST /visits for the
-schedule its body names (the visits endpoint itself stays unaware of the switch).
+schedule its body names (the booking handler itself stays unaware of the switch).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
 from inquicker.availability.repository import cached_schedules
-from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, raise_if_any
 from inquicker.jsonapi.params import unknown_parameters
-from inquicker.jsonapi.routes import ApiRequest, Endpoint, Handler
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest, Handler
 
 
 def booking_disabled() -> ApiError:
@@ -50,21 +49,19 @@ def _schedule_id(body: bytes) -> str | None:
     return ident if isinstance(ident, str) else None
 
 
-def guard_visits(endpoint: Endpoint) -> Endpoint:
-    """The /visits endpoint with the switch checked before a visit is created."""
-    inner: Handler = endpoint.handler
+def guard_visits(inner: Handler) -> Handler:
+    """POST /visits with the switch checked before a visit is created."""
 
     def handle(ctx: RequestContext, req: ApiRequest) -> Response | dict[str, Any]:
-        if req.method == "POST" and len(req.segments) == 1:
-            raise_if_any(unknown_parameters(req.params, ()))
-            schedule_id = _schedule_id(req.body)
-            found = (
-                cached_schedules(ctx.session, ctx.memo, ctx.tenant, [schedule_id]).get(schedule_id)
-                if schedule_id
-                else None
-            )
-            if found is not None:
-                check_booking_enabled(ctx, found.health_system_pk)
+        raise_if_any(unknown_parameters(req.params, ()))
+        schedule_id = _schedule_id(req.body)
+        found = (
+            cached_schedules(ctx.session, ctx.memo, ctx.tenant, [schedule_id]).get(schedule_id)
+            if schedule_id
+            else None
+        )
+        if found is not None:
+            check_booking_enabled(ctx, found.health_system_pk)
         return inner(ctx, req)
 
-    return replace(endpoint, handler=handle)
+    return handle

@@ -9,7 +9,7 @@ from inquicker.availability.zones import format_times
 from inquicker.booking.repository import BookedVisit
 from inquicker.catalog.models import AppointmentType
 from inquicker.catalog.schedule_models import Schedule
-from inquicker.jsonapi.context import RequestContext
+from inquicker.web.context import RequestContext
 
 RELATED = {"schedule": "schedules", "location": "locations", "provider": "providers"}
 

@@ -20,12 +20,13 @@ from inquicker.booking.tokens import verify
 from inquicker.booking.visit_document import visit_document
 from inquicker.booking.visit_service import token_record
 from inquicker.jsonapi.body import decode_body
-from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, not_found
 from inquicker.jsonapi.negotiation import check_content_type
-from inquicker.jsonapi.routes import ApiRequest, document_response
 from inquicker.tenancy.models import HealthSystem
+from inquicker.web.context import RequestContext
 from inquicker.web.domain_errors import to_api_error
+from inquicker.web.request import ApiRequest
+from inquicker.web.responses import document_response
 
 CALENDAR_MEDIA_TYPE = "text/calendar; charset=utf-8"
 # What a partner may change; the patient's own data is not editable through the API.
@@ -70,7 +71,7 @@ def authorized_visit(
             "An API key or visit token does not open a visit: send the visit's management token.",
             code="invalid-management-token",
         )
-    visit_id = req.segments[1]
+    visit_id = req.path_params["id"]
     visit = visit_by_management_token(
         ctx.session.connection(), visit_id, management.digest(token), ctx.tenant.health_system_pks
     )

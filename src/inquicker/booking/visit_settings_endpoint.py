@@ -6,13 +6,12 @@ from typing import Any
 
 from inquicker.availability.repository import cached_schedules
 from inquicker.booking.builtin_rules import builtin_validations, reported_settings
-from inquicker.booking.operations import VISIT_SETTINGS_OPERATIONS
 from inquicker.booking.repository import cached_booking_facts
 from inquicker.booking.rules import effective_settings, to_api_objects
 from inquicker.booking.visit_settings import Validation, VisitSettings
-from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ErrorObject, bad_parameter, not_found, raise_if_any
-from inquicker.jsonapi.routes import CATALOG_CACHE, READ_METHODS, ApiRequest, Endpoint
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 # Every attribute each object type can carry, for sparse fieldsets (fields[type]=...).
 FIELDS: dict[str, frozenset[str]] = {
@@ -51,10 +50,8 @@ def load_visit_settings(ctx: RequestContext, schedule_id: str) -> VisitSettings 
 
 
 def show_visit_settings(ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:
-    """The visit-settings document of the schedule named by the second path segment."""
-    if len(req.segments) != 2:
-        raise not_found("Name a schedule: /visit-settings/{schedule_id}.")
-    schedule_id = req.segments[1]
+    """The visit-settings document of the schedule the path names."""
+    schedule_id = req.path_params["schedule_id"]
     sparse = _parse_params(req)
     settings = load_visit_settings(ctx, schedule_id)
     if settings is None:
@@ -92,14 +89,3 @@ def _parse_params(req: ApiRequest) -> dict[str, frozenset[str]]:
                 sparse[type_] = names
     raise_if_any(errors)
     return sparse
-
-
-ENDPOINT = Endpoint(
-    READ_METHODS,
-    show_visit_settings,
-    scope="read",
-    max_segments=2,
-    cache_control=CATALOG_CACHE,
-    cacheable=True,
-    operations=VISIT_SETTINGS_OPERATIONS,
-)

@@ -7,11 +7,10 @@ from datetime import datetime
 from starlette.responses import Response
 
 from inquicker.booking.holds import place_hold
-from inquicker.booking.operations import VISIT_TOKEN_OPERATIONS
-from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, bad_parameter
 from inquicker.jsonapi.params import unknown_parameters
-from inquicker.jsonapi.routes import ApiRequest, Endpoint
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 JWT_MEDIA_TYPE = "application/jwt"
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -67,13 +66,3 @@ def issue_token(ctx: RequestContext, req: ApiRequest) -> Response:
     )
     token = hold.token(ctx.settings.secret_key, ctx.tenant.hostname, int(ctx.now.timestamp()))
     return Response(token, media_type=JWT_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
-
-
-ENDPOINT = Endpoint(
-    frozenset({"GET"}),
-    issue_token,
-    scope="book",
-    max_segments=1,
-    writes=True,
-    operations=VISIT_TOKEN_OPERATIONS,
-)

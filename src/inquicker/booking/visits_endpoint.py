@@ -13,7 +13,6 @@ from typing import Any
 from starlette.responses import Response
 
 from inquicker.booking import management, phi
-from inquicker.booking.operations import VISITS_OPERATIONS
 from inquicker.booking.repository import (
     BookedVisit,
     TokenRecord,
@@ -25,21 +24,15 @@ from inquicker.booking.repository import (
 from inquicker.booking.tokens import TokenClaims, bearer_token, refuse, verify
 from inquicker.booking.visit_document import RELATED, visit_document
 from inquicker.booking.visit_input import BodyProblem, VisitInput, fingerprint, parse_visit_body
-from inquicker.booking.visit_management_endpoint import (
-    show_visit,
-    update_visit_route,
-    visit_calendar_response,
-)
 from inquicker.booking.visit_service import NewVisit, create_visit, token_record
 from inquicker.jsonapi.body import decode_body
-from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject, not_found
 from inquicker.jsonapi.handlers import show_resource
 from inquicker.jsonapi.negotiation import check_content_type
-from inquicker.jsonapi.resource import Registry
-from inquicker.jsonapi.routes import ApiRequest, Endpoint, authorize, document_response
-
-CALENDAR = "calendar.ics"
+from inquicker.jsonapi.resource import Registry, Resource
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest, Handler, authorize
+from inquicker.web.responses import document_response
 
 
 @lru_cache(maxsize=4)
@@ -139,49 +132,41 @@ def _replayed(ctx: RequestContext, visit: BookedVisit) -> dict[str, Any]:
     return visit_document(ctx, visit, management_token=token)
 
 
-def make_endpoint(registry: Registry) -> Endpoint:
-    """The /visits endpoint; the registry serves a visit's related resources."""
+def related_handler(registry: Registry, name: str) -> Handler:
+    """GET /visits/{id}/{name}: the visit's schedule, location or provider, with a read key."""
 
     def handle(ctx: RequestContext, req: ApiRequest) -> Response | dict[str, Any]:
-        seg = req.segments
-        if len(seg) == 1:
-            return post_visit(ctx, req)
-        if len(seg) == 2:
-            return update_visit_route(ctx, req) if req.method == "PATCH" else show_visit(ctx, req)
-        if len(seg) == 3 and seg[2] == CALENDAR:
-            return visit_calendar_response(ctx, req)
-        authorize(ctx, req, "read")
-        name = seg[3] if len(seg) == 4 and seg[2] == "relationships" else seg[2]
-        if name not in RELATED or (len(seg) == 4 and seg[2] != "relationships"):
-            raise not_found("No such route.")
-        visit = visit_by_id(ctx.session.connection(), seg[1], ctx.tenant.health_system_pks)
-        if visit is None:
-            raise not_found(f"No visit with id '{seg[1]}'.")
-        target_id = visit_related_ids(ctx.session, visit.schedule_pk)[name]
-        target = registry[RELATED[name]]
-        if len(seg) == 4:
-            return {
-                "data": {"type": target.type, "id": target_id},
-                "links": {"self": ctx.url(*seg), "related": ctx.url(seg[0], seg[1], name)},
-            }
+        _, target, target_id = _related(ctx, req, registry, name)
         return show_resource(ctx, registry, target, target_id, req.params)
 
-    return Endpoint(
-        frozenset({"GET", "HEAD", "POST"}),
-        handle,
-        scope=None,
-        max_segments=4,
-        writes=True,
-        methods_for=_methods,
-        operations=VISITS_OPERATIONS,
-    )
+    return handle
 
 
-def _methods(segments: tuple[str, ...]) -> frozenset[str]:
-    """POST /visits creates; a visit is read and changed with its management token; its
-    calendar and links can be followed."""
-    if len(segments) == 1:
-        return frozenset({"POST"})
-    if len(segments) == 2:
-        return frozenset({"GET", "HEAD", "PATCH"})
-    return frozenset({"GET", "HEAD"})
+def relationship_handler(registry: Registry, name: str) -> Handler:
+    """GET /visits/{id}/relationships/{name}: the linkage of one of those, with a read key."""
+
+    def handle(ctx: RequestContext, req: ApiRequest) -> Response | dict[str, Any]:
+        visit_id, target, target_id = _related(ctx, req, registry, name)
+        return {
+            "data": {"type": target.type, "id": target_id},
+            "links": {
+                "self": ctx.url("visits", visit_id, "relationships", name),
+                "related": ctx.url("visits", visit_id, name),
+            },
+        }
+
+    return handle
+
+
+def _related(
+    ctx: RequestContext, req: ApiRequest, registry: Registry, name: str
+) -> tuple[str, Resource, str]:
+    """(visit id, the related resource type, its id): 401/403 without a read key, 404 for a
+    visit of another tenant."""
+    authorize(ctx, req, "read")
+    visit_id = req.path_params["id"]
+    visit = visit_by_id(ctx.session.connection(), visit_id, ctx.tenant.health_system_pks)
+    if visit is None:
+        raise not_found(f"No visit with id '{visit_id}'.")
+    target_id = visit_related_ids(ctx.session, visit.schedule_pk)[name]
+    return visit_id, registry[RELATED[name]], target_id

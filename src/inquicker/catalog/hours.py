@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from inquicker.catalog.schedule_models import ScheduleHours
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -54,7 +54,7 @@ _HOURS = select(
 ).where(ScheduleHours.schedule_pk.in_(bindparam("pks", expanding=True)))
 
 
-def load_hours(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+def load_hours(ctx: ResourceContext, pks: Sequence[int]) -> dict[int, Any]:
     """The summary of each schedule's weekly hours: one query per page for those not yet
     summarised under the tenant's data version (hours change only on imports)."""
     memo_key = ("hours", ctx.tenant.health_system_pks, ctx.tenant.data_versions)

@@ -33,7 +33,7 @@ from inquicker.catalog.models import Location
 from inquicker.catalog.schedule_models import Schedule
 from inquicker.catalog.scoping import active_schedules
 from inquicker.geo import EARTH_RADIUS_MILES
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.fetch import ordered_pks
 from inquicker.jsonapi.resource import ListQuery, Resource
 
@@ -63,7 +63,7 @@ class Ranking:
     rank: dict[int, int]
 
 
-def located_schedules(ctx: RequestContext) -> LocatedSchedules:
+def located_schedules(ctx: ResourceContext) -> LocatedSchedules:
     """Memoised under the tenant's data version: schedules only change on import."""
     key = ("near-located", ctx.tenant.health_system_pks, ctx.tenant.data_versions, ctx.generation)
     cached: LocatedSchedules | None = ctx.memo.get(key, reading=True)
@@ -102,7 +102,7 @@ def located_schedules(ctx: RequestContext) -> LocatedSchedules:
 
 
 def ranking(
-    ctx: RequestContext, resource: Resource, lq: ListQuery, filter_key: Hashable
+    ctx: ResourceContext, resource: Resource, lq: ListQuery, filter_key: Hashable
 ) -> Ranking:
     """Memoised per data version and filter set (``filter_key`` names the filters)."""
     key = (
@@ -122,7 +122,7 @@ def ranking(
 
 
 def near_page(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     resource: Resource,
     lq: ListQuery,
     point: tuple[float, float],

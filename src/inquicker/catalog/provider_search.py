@@ -31,7 +31,7 @@ from inquicker.catalog.schedule_models import (
 )
 from inquicker.catalog.scoping import active_schedules, resolve_slugs
 from inquicker.geo import distance_miles
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.resource import Filter, ListQuery, Resource
 
 # Bands of the hours-availability filter, schedule-local, [start, end).
@@ -42,26 +42,26 @@ HOUR_BANDS: dict[str, tuple[time, time | None]] = {
 }
 
 
-def _providers_with_schedule(ctx: RequestContext, *conditions: ColumnElement[bool]) -> Select[Any]:
+def _providers_with_schedule(ctx: ResourceContext, *conditions: ColumnElement[bool]) -> Select[Any]:
     return select(Schedule.provider_pk).where(active_schedules(ctx), *conditions)
 
 
-def _service(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _service(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     pks = resolve_slugs(ctx, Service.__table__, values, "service")
     lq.where.append(Provider.pk.in_(_providers_with_schedule(ctx, Schedule.service_pk.in_(pks))))
 
 
-def _accepting(lq: ListQuery, value: bool, ctx: RequestContext) -> None:
+def _accepting(lq: ListQuery, value: bool, ctx: ResourceContext) -> None:
     if value:  # false means "no restriction", as the reference defines it
         cond = Schedule.accepting_new_patients.is_(True)
         lq.where.append(Provider.pk.in_(_providers_with_schedule(ctx, cond)))
 
 
-def _affiliation(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _affiliation(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     lq.where.append(Provider.affiliation.in_(values))
 
 
-def _appointment_type(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _appointment_type(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     pks = resolve_slugs(ctx, AppointmentType.__table__, values, "appointment-type")
     offering = select(ScheduleAppointmentType.schedule_pk).where(
         ScheduleAppointmentType.appointment_type_pk.in_(pks)
@@ -69,11 +69,11 @@ def _appointment_type(lq: ListQuery, values: list[str], ctx: RequestContext) -> 
     lq.where.append(Provider.pk.in_(_providers_with_schedule(ctx, Schedule.pk.in_(offering))))
 
 
-def _gender(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _gender(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     lq.where.append(Provider.gender.in_(values))
 
 
-def _hours(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _hours(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     overlaps = []
     for band in values:
         start, end = HOUR_BANDS[band]
@@ -85,20 +85,20 @@ def _hours(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
     lq.where.append(Provider.pk.in_(_providers_with_schedule(ctx, Schedule.pk.in_(open_in_band))))
 
 
-def _insurance(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _insurance(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     pks = resolve_slugs(ctx, InsurancePlan.__table__, values, "insurance")
     accepting = select(SchedulePlan.schedule_pk).where(SchedulePlan.plan_pk.in_(pks))
     lq.where.append(Provider.pk.in_(_providers_with_schedule(ctx, Schedule.pk.in_(accepting))))
 
 
-def _language(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _language(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     speaking = select(ProviderLanguage.provider_pk).where(
         ProviderLanguage.language.in_([v.lower() for v in values])
     )
     lq.where.append(Provider.pk.in_(speaking))
 
 
-def _medical_group(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _medical_group(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     pks = resolve_slugs(ctx, MedicalGroup.__table__, values, "medical-group")
     members = select(ProviderMedicalGroup.provider_pk).where(
         ProviderMedicalGroup.medical_group_pk.in_(pks)
@@ -126,7 +126,7 @@ def parse_near(raw: Any) -> tuple[float, float]:
     return lat, lng
 
 
-def _near(lq: ListQuery, point: tuple[float, float], ctx: RequestContext) -> None:
+def _near(lq: ListQuery, point: tuple[float, float], ctx: ResourceContext) -> None:
     lat, lng = point
     located = Location.latitude.is_not(None) & Location.longitude.is_not(None)
     # near orders and never drops (SPEC section 4): providers with no located active
@@ -161,7 +161,7 @@ def _near(lq: ListQuery, point: tuple[float, float], ctx: RequestContext) -> Non
 
 def _near_page(
     point: tuple[float, float],
-    ctx: RequestContext,
+    ctx: ResourceContext,
     resource: Resource,
     lq: ListQuery,
     filter_key: Hashable,
@@ -207,13 +207,13 @@ PROVIDER_FILTERS: tuple[Filter, ...] = (
 
 def _memoised(
     name: str,
-    load: Callable[[RequestContext, Sequence[int]], dict[int, Any]],
-) -> Callable[[RequestContext, Sequence[int]], dict[int, Any]]:
+    load: Callable[[ResourceContext, Sequence[int]], dict[int, Any]],
+) -> Callable[[ResourceContext, Sequence[int]], dict[int, Any]]:
     """A bulk loader that reads only the providers not yet loaded under the tenant's data
     version (these values change only on import), as ``hours.load_hours`` does: a page
     of a provider search then reads nothing it has read before."""
 
-    def loader(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+    def loader(ctx: ResourceContext, pks: Sequence[int]) -> dict[int, Any]:
         key = (name, ctx.tenant.health_system_pks, ctx.tenant.data_versions, ctx.generation)
         known: dict[int, Any] | None = ctx.memo.get(key)
         if known is None:
@@ -231,7 +231,7 @@ def _memoised(
 _ABSENT = object()  # loaded, and the loader had no value: the attribute's default applies
 
 
-def _load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+def _load_appointment_types(ctx: ResourceContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of the types offered by each provider's active schedules."""
     rows = (
         ctx.session.connection()
@@ -258,7 +258,7 @@ def _load_appointment_types(ctx: RequestContext, pks: Sequence[int]) -> dict[int
     return out
 
 
-def _load_medical_groups(ctx: RequestContext, pks: Sequence[int]) -> dict[int, Any]:
+def _load_medical_groups(ctx: ResourceContext, pks: Sequence[int]) -> dict[int, Any]:
     """{id, name} of each provider's medical groups, in the bundle's order."""
     rows = (
         ctx.session.connection()

@@ -14,7 +14,7 @@ from inquicker.catalog.provider_search import (
 )
 from inquicker.catalog.schedule_models import Schedule
 from inquicker.catalog.scoping import tenant_scope
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.resource import Attr, Rel, Resource
 
 
@@ -73,7 +73,7 @@ PROVIDER_RELATIONSHIPS: tuple[Rel, ...] = (
 )
 
 
-def _scope(ctx: RequestContext) -> tuple[ColumnElement[bool], ...]:
+def _scope(ctx: ResourceContext) -> tuple[ColumnElement[bool], ...]:
     return tuple(tenant_scope(Provider.__table__)(ctx))
 
 

@@ -21,7 +21,7 @@ from inquicker.catalog.scoping import (
     resolve_slugs,
     tenant_scope,
 )
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.resource import Attr, Filter, ListQuery, Rel, Resource
 from inquicker.tenancy.models import HealthSystem
 
@@ -32,7 +32,7 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _hs_scope(ctx: RequestContext) -> tuple[ColumnElement[bool]]:
+def _hs_scope(ctx: ResourceContext) -> tuple[ColumnElement[bool]]:
     return (HealthSystem.pk.in_(ctx.tenant.health_system_pks),)
 
 
@@ -96,7 +96,7 @@ medical_groups = Resource(
 )
 
 
-def _offered_by_any(ctx: RequestContext, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+def _offered_by_any(ctx: ResourceContext, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     """The type is offered by an active schedule meeting ``conditions``.
 
     A health system has few types, each answered by its first such schedule; listing the
@@ -114,11 +114,11 @@ def _offered_by_any(ctx: RequestContext, *conditions: ColumnElement[bool]) -> Co
     )
 
 
-def _filter_type_context(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _filter_type_context(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     lq.where.append(_offered_by_any(ctx, Schedule.context.in_(values)))
 
 
-def _filter_type_service(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _filter_type_service(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     service_pks = resolve_slugs(
         ctx,
         Service.__table__,
@@ -146,7 +146,7 @@ appointment_types = Resource(
 )
 
 
-def _accepted_plans(ctx: RequestContext) -> tuple[ColumnElement[bool], ...]:
+def _accepted_plans(ctx: ResourceContext) -> tuple[ColumnElement[bool], ...]:
     # Which plans an active schedule accepts changes only on import, and computing it reads
     # the tenant's whole acceptance table: memoise it under the tenant's data version.
     key = ("offered-plans", ctx.tenant.health_system_pks, ctx.tenant.data_versions)

@@ -9,35 +9,35 @@ from inquicker.catalog.models import AppointmentType, InsurancePlan, Location, P
 from inquicker.catalog.resources import CONTEXTS
 from inquicker.catalog.schedule_models import Schedule, ScheduleAppointmentType, SchedulePlan
 from inquicker.catalog.scoping import resolve_slugs
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.resource import Filter, ListQuery
 
 PROVIDER_TYPES = {"practitioner": "Practitioner", "healthresource": "Health Resource"}
 
 
-def _provider_type(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _provider_type(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     typed = select(Provider.pk).where(Provider.provider_type.in_(values))
     lq.where.append(Schedule.provider_pk.in_(typed))
 
 
-def _service(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _service(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     pks = resolve_slugs(ctx, Service.__table__, values, "service", also_by_name=True)
     lq.where.append(Schedule.service_pk.in_(pks))
 
 
-def _location(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _location(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     lq.where.append(
         Schedule.location_pk.in_(resolve_slugs(ctx, Location.__table__, values, "location"))
     )
 
 
-def _provider(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _provider(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     lq.where.append(
         Schedule.provider_pk.in_(resolve_slugs(ctx, Provider.__table__, values, "provider"))
     )
 
 
-def _appointment_type(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _appointment_type(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     pks = resolve_slugs(ctx, AppointmentType.__table__, values, "appointment-type")
     offering = select(ScheduleAppointmentType.schedule_pk).where(
         ScheduleAppointmentType.appointment_type_pk.in_(pks)
@@ -45,13 +45,13 @@ def _appointment_type(lq: ListQuery, values: list[str], ctx: RequestContext) -> 
     lq.where.append(Schedule.pk.in_(offering))
 
 
-def _insurance(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _insurance(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     pks = resolve_slugs(ctx, InsurancePlan.__table__, values, "insurance")
     accepting = select(SchedulePlan.schedule_pk).where(SchedulePlan.plan_pk.in_(pks))
     lq.where.append(Schedule.pk.in_(accepting))
 
 
-def _context(lq: ListQuery, values: list[str], ctx: RequestContext) -> None:
+def _context(lq: ListQuery, values: list[str], ctx: ResourceContext) -> None:
     lq.where.append(Schedule.context.in_(values))
 
 

@@ -11,11 +11,11 @@ from inquicker.catalog.models import Service
 from inquicker.catalog.schedule_models import Schedule, ScheduleAppointmentType, SchedulePlan
 from inquicker.catalog.schedule_search import SCHEDULE_FILTERS
 from inquicker.catalog.scoping import active_schedules
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.resource import Attr, Rel, Resource
 
 
-def _scope(ctx: RequestContext) -> tuple[ColumnElement[bool]]:
+def _scope(ctx: ResourceContext) -> tuple[ColumnElement[bool]]:
     return (active_schedules(ctx),)
 
 

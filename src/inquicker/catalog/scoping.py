@@ -8,22 +8,22 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, Select, func, or_, select
 
 from inquicker.catalog.schedule_models import Schedule
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.errors import ApiError, bad_parameter
 
-Scope = Callable[[RequestContext], Sequence[ColumnElement[bool]]]
+Scope = Callable[[ResourceContext], Sequence[ColumnElement[bool]]]
 
 
 def tenant_scope(table: FromClause) -> Scope:
     """A scope callable: rows of ``table`` owned by the request's health systems."""
 
-    def scope(ctx: RequestContext) -> Sequence[ColumnElement[bool]]:
+    def scope(ctx: ResourceContext) -> Sequence[ColumnElement[bool]]:
         return (table.c.health_system_pk.in_(ctx.tenant.health_system_pks),)
 
     return scope
 
 
-def active_schedules(ctx: RequestContext) -> ColumnElement[bool]:
+def active_schedules(ctx: ResourceContext) -> ColumnElement[bool]:
     """Condition on Schedule: active and owned by the tenant."""
     return Schedule.active.is_(True) & Schedule.health_system_pk.in_(ctx.tenant.health_system_pks)
 
@@ -42,7 +42,7 @@ def has_match(correlated: Select[Any]) -> ColumnElement[bool]:
 
 
 def resolve_slugs(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     table: FromClause,
     values: Sequence[str],
     filter_name: str,

@@ -25,8 +25,8 @@ from inquicker.fhir.parameters import read_parameters, resource_of, text_values
 from inquicker.fhir.reads import MAX_SCHEDULES, wanted_types
 from inquicker.fhir.search import DEFAULT_COUNT, MAX_COUNT, check_params, searchset
 from inquicker.fhir.slots import duration_of, local_pair, slot_times
-from inquicker.jsonapi.context import RequestContext
-from inquicker.jsonapi.routes import ApiRequest
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 FIND_PARAMS = (
     "start",

@@ -39,9 +39,9 @@ from inquicker.fhir.appointments import booked_appointment, parse_target, resolv
 from inquicker.fhir.outcome import fhir_error, fhir_response
 from inquicker.fhir.parameters import first_value, read_parameters, resource_of
 from inquicker.fhir.search import searchset
-from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import ApiError, ErrorObject
-from inquicker.jsonapi.routes import ApiRequest
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 PATIENT_EXPRESSION = "Parameters.parameter.where(name='patient-resource').resource"
 # Parts the operation defines; any other part must name a visit attribute.

@@ -22,8 +22,8 @@ from inquicker.fhir import resources as build
 from inquicker.fhir.outcome import fhir_error
 from inquicker.fhir.search import instant, values
 from inquicker.fhir.slots import local_pair, slot_times
-from inquicker.jsonapi.context import RequestContext
-from inquicker.jsonapi.routes import ApiRequest
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 NDJSON = "application/fhir+ndjson"
 FILES = {"Location": "locations.ndjson", "Schedule": "schedules.ndjson", "Slot": "slots.ndjson"}
@@ -70,7 +70,7 @@ def _deep_link(template: str | None, schedule_id: str, slot_id: str, start: str)
 
 def ndjson_file(ctx: RequestContext, req: ApiRequest) -> Response:
     hs_pks = _published(ctx)
-    name = req.segments[1]
+    name = req.path_params["file"]
     kind = next((k for k, n in FILES.items() if n == name), None)
     if kind is None:
         raise fhir_error(404, f"No file '{name[:100]}'.", "not-found")

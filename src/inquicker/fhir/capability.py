@@ -8,8 +8,8 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from inquicker import __version__
 from inquicker.fhir.reads import SEARCH_PARAMS
-from inquicker.jsonapi.context import RequestContext
-from inquicker.jsonapi.routes import ApiRequest
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 _TYPES = {
     "Schedule": "reference",

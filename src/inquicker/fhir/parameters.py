@@ -9,7 +9,7 @@ from fhir.resources.R4B.parameters import Parameters
 from pydantic import ValidationError
 
 from inquicker.fhir.outcome import fhir_error
-from inquicker.jsonapi.routes import ApiRequest
+from inquicker.web.request import ApiRequest
 
 MAX_DEPTH = 32
 

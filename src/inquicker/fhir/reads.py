@@ -23,8 +23,8 @@ from inquicker.fhir.search import (
     values,
 )
 from inquicker.fhir.slots import local_pair, slot_times
-from inquicker.jsonapi.context import RequestContext
-from inquicker.jsonapi.routes import ApiRequest
+from inquicker.web.context import RequestContext
+from inquicker.web.request import ApiRequest
 
 SEARCH_PARAMS = {
     "Location": ("_id",),
@@ -43,7 +43,7 @@ def _missing(resource_type: str, resource_id: str) -> Exception:
 
 
 def read(ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:
-    resource_type, resource_id = req.segments
+    resource_type, resource_id = req.path_params["type"], req.path_params["id"]
     found = _search(ctx, req, resource_type, [resource_id], 0, 1, lenient=True)[0]
     if not found:
         raise _missing(resource_type, resource_id)
@@ -51,7 +51,7 @@ def read(ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:
 
 
 def search(ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:
-    resource_type = req.segments[0]
+    resource_type = req.path_params["type"]
     check_params(req, SEARCH_PARAMS[resource_type])
     offset, count = paging(req)
     ids = values(req, "_id")

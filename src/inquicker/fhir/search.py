@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fhir.resources.R4B.bundle import Bundle
 
 from inquicker.fhir.outcome import fhir_error
-from inquicker.jsonapi.routes import ApiRequest
+from inquicker.web.request import ApiRequest
 
 # Accepted by every interaction; the key travels on in paging links, as on the JSON:API face.
 COMMON = frozenset({"_count", "_offset", "api_key", "_format", "_pretty", "_"})

@@ -1,35 +1,59 @@
-"""Per-request context handed to handlers, filters and loaders."""
+"""What the protocol's handlers, filters and loaders may know of a request, as a protocol.
+
+The request pipeline (``web.context.RequestContext``) satisfies it; declaring it here keeps
+``jsonapi`` free of the tenancy, settings and database packages (tests/web/test_layering.py).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from inquicker.memo import Memo
-from inquicker.settings import Settings
-from inquicker.tenancy import changes
-from inquicker.tenancy.directory import Directory
-from inquicker.tenancy.resolve import Tenant
 
 
-@dataclass(frozen=True)
-class RequestContext:
-    session: Session
-    tenant: Tenant
+class TenantScope(Protocol):
+    """The tenant as resource scoping and memo keys see it."""
+
+    @property
+    def health_system_pks(self) -> tuple[int, ...]: ...
+
+    # Each health system's data version (same order): catalog-derived values key on it.
+    @property
+    def data_versions(self) -> tuple[int, ...]: ...
+
+
+class PageSizes(Protocol):
+    @property
+    def page_size_default(self) -> int: ...
+
+    @property
+    def page_size_max(self) -> int: ...
+
+
+class ResourceContext(Protocol):
+    """One request of one tenant, in its transaction."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def tenant(self) -> TenantScope: ...
+
     # Absolute prefix of every link: scheme://host/api/v3/{partner_hostname}
-    base_url: str
-    settings: Settings
-    now: datetime
-    # Per-app memo for values derived from the catalog (keyed by data version).
-    memo: Memo = field(default_factory=Memo)
-    # Tenants and keys as read at most a second ago (shared by the app's requests).
-    directory: Directory = field(default_factory=Directory)
-    # This process's catalog-change generation (tenancy.changes) read before the request's
-    # transaction began: memo keys that include it (with the data version) never serve
-    # what a change committed here has replaced, as the response cache does not.
-    generation: int = field(default_factory=changes.generation)
+    @property
+    def base_url(self) -> str: ...
 
-    def url(self, *parts: str) -> str:
-        return "/".join((self.base_url, *parts))
+    @property
+    def settings(self) -> PageSizes: ...
+
+    # Values derived from the catalog, keyed by data version (and ``generation``).
+    @property
+    def memo(self) -> Memo: ...
+
+    # The process's catalog-change generation, read before the transaction began.
+    @property
+    def generation(self) -> int: ...
+
+    def url(self, *parts: str) -> str: ...

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.fetch import Item, fetch_related
 from inquicker.jsonapi.query import Query
 from inquicker.jsonapi.resource import Registry, Resource
@@ -15,7 +15,7 @@ Included = dict[tuple[str, int], tuple[Resource, Item]]
 
 
 def resolve_includes(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     registry: Registry,
     resource: Resource,
     items: Sequence[Item],
@@ -55,7 +55,7 @@ def resolve_includes(
 
 
 def resource_object(
-    ctx: RequestContext, resource: Resource, item: Item, fieldset: Collection[str] | None
+    ctx: ResourceContext, resource: Resource, item: Item, fieldset: Collection[str] | None
 ) -> dict[str, Any]:
     """One resource object with absolute self links and relationship links."""
     self_url = ctx.url(resource.type, item.id)
@@ -83,7 +83,7 @@ def resource_object(
 
 
 def included_objects(
-    ctx: RequestContext, included: Included, primary: set[tuple[str, int]], query: Query
+    ctx: ResourceContext, included: Included, primary: set[tuple[str, int]], query: Query
 ) -> list[dict[str, Any]]:
     return [
         resource_object(ctx, res, item, query.fields.get(res.type))

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, Join, Label, Select, func, select
 from sqlalchemy.sql.util import find_tables
 
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.resource import ListQuery, Rel, Resource
 
 
@@ -37,7 +37,7 @@ def _wanted(resource: Resource, fieldset: Collection[str] | None) -> list[Column
     ]
 
 
-def _base(resource: Resource, ctx: RequestContext, *columns: ColumnElement[Any]) -> Select[Any]:
+def _base(resource: Resource, ctx: ResourceContext, *columns: ColumnElement[Any]) -> Select[Any]:
     stmt = select(*columns)
     if resource.from_clause is not None:
         stmt = stmt.select_from(resource.from_clause())
@@ -53,7 +53,7 @@ def _tables(froms: Sequence[FromClause]) -> set[FromClause]:
 
 def _lean(
     resource: Resource,
-    ctx: RequestContext,
+    ctx: ResourceContext,
     columns: Sequence[ColumnElement[Any]],
     where: Sequence[ColumnElement[bool]],
     joins: Sequence[tuple[FromClause, ColumnElement[bool]]] = (),
@@ -97,7 +97,7 @@ def _to_item(resource: Resource, row: Any, fieldset: Collection[str] | None) -> 
 
 
 def fetch_items(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     resource: Resource,
     where: Sequence[ColumnElement[bool]],
     fieldset: Collection[str] | None,
@@ -118,7 +118,7 @@ def fetch_items(
     return items
 
 
-def find_pk(ctx: RequestContext, resource: Resource, id_: str) -> int | None:
+def find_pk(ctx: ResourceContext, resource: Resource, id_: str) -> int | None:
     """The pk of the resource with API id ``id_`` in this tenant, or None."""
     stmt = _lean(resource, ctx, [resource.pk], [resource.id_column == id_])
     return ctx.session.connection().execute(stmt.limit(1)).scalar_one_or_none()
@@ -149,7 +149,7 @@ def _nullable(column: Any) -> bool:
 
 
 def page_of(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     resource: Resource,
     lq: ListQuery,
     sort: Sequence[tuple[str, bool]],
@@ -186,7 +186,7 @@ def page_of(
 
 
 def ordered_pks(
-    ctx: RequestContext, resource: Resource, where: Sequence[ColumnElement[bool]]
+    ctx: ResourceContext, resource: Resource, where: Sequence[ColumnElement[bool]]
 ) -> list[int]:
     """Pks of every matching row in the default order (for pagers that rank in memory)."""
     order = [*default_order(resource), resource.pk]
@@ -199,7 +199,7 @@ def _identity(value: Any) -> Any:
 
 
 def fetch_related(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     rel: Rel,
     target: Resource,
     parent_pks: Sequence[int],
@@ -244,7 +244,10 @@ def related_condition(rel: Rel, target: Resource, parent_pk: int) -> ColumnEleme
 
 
 def load_computed(
-    ctx: RequestContext, resource: Resource, items: Sequence[Item], fieldset: Collection[str] | None
+    ctx: ResourceContext,
+    resource: Resource,
+    items: Sequence[Item],
+    fieldset: Collection[str] | None,
 ) -> None:
     """Fill attributes computed by bulk loaders: one query per attribute per page."""
     if not items:

@@ -23,14 +23,14 @@ from typing import Any
 
 import orjson
 
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.fetch import Item
 from inquicker.jsonapi.resource import Resource
 
 # ~ 9,000 objects of a provider search page; bounds a worker's table (one per tenant).
 MAX_BYTES = 16 * 1024 * 1024
 
-Render = Callable[[RequestContext, Resource, Item, Collection[str] | None], dict[str, Any]]
+Render = Callable[[ResourceContext, Resource, Item, Collection[str] | None], dict[str, Any]]
 
 
 @dataclass
@@ -39,7 +39,7 @@ class _Table:
     size: int = 0
 
 
-def _table(ctx: RequestContext) -> _Table:
+def _table(ctx: ResourceContext) -> _Table:
     key = (
         "fragments",
         ctx.tenant.health_system_pks,
@@ -55,7 +55,7 @@ def _table(ctx: RequestContext) -> _Table:
 
 
 def spliced(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     objects: Iterable[tuple[Resource, Item]],
     fields: Mapping[str, Collection[str]],
     render: Render,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
-from inquicker.jsonapi.context import RequestContext
+from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.document import (
     Included,
     included_objects,
@@ -33,7 +33,7 @@ Params = Sequence[tuple[str, str]]
 
 
 def _query(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     registry: Registry,
     resource: Resource,
     params: Params,
@@ -54,7 +54,7 @@ def _query(
     return query
 
 
-def _apply_filters(ctx: RequestContext, resource: Resource, query: Query) -> ListQuery:
+def _apply_filters(ctx: ResourceContext, resource: Resource, query: Query) -> ListQuery:
     lq = ListQuery()
     errors: list[ErrorObject] = []
     for name, value in query.filters.items():
@@ -71,7 +71,7 @@ def _apply_filters(ctx: RequestContext, resource: Resource, query: Query) -> Lis
 
 
 def _compound(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     registry: Registry,
     resource: Resource,
     items: list[Item],
@@ -99,7 +99,7 @@ def _filter_key(query: Query) -> tuple[tuple[str, str], ...]:
 
 
 def list_resources(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     registry: Registry,
     resource: Resource,
     params: Params,
@@ -142,7 +142,7 @@ def list_resources(
 
 
 def show_resource(
-    ctx: RequestContext, registry: Registry, resource: Resource, id_: str, params: Params
+    ctx: ResourceContext, registry: Registry, resource: Resource, id_: str, params: Params
 ) -> dict[str, Any]:
     """A single resource document; 404 when the id is not visible to this tenant."""
     query = _query(ctx, registry, resource, params, collection=False)
@@ -156,7 +156,7 @@ def show_resource(
     return doc
 
 
-def _parent(ctx: RequestContext, resource: Resource, id_: str) -> int:
+def _parent(ctx: ResourceContext, resource: Resource, id_: str) -> int:
     pk = find_pk(ctx, resource, id_)
     if pk is None:
         raise not_found(f"No {resource.type} with id '{id_}'.")
@@ -171,7 +171,7 @@ def _relationship(resource: Resource, name: str) -> Any:
 
 
 def show_related(
-    ctx: RequestContext,
+    ctx: ResourceContext,
     registry: Registry,
     resource: Resource,
     id_: str,
@@ -206,7 +206,7 @@ def show_related(
 
 
 def show_relationship(
-    ctx: RequestContext, registry: Registry, resource: Resource, id_: str, name: str
+    ctx: ResourceContext, registry: Registry, resource: Resource, id_: str, name: str
 ) -> dict[str, Any]:
     """GET /{type}/{id}/relationships/{name}: resource linkage only."""
     rel = _relationship(resource, name)

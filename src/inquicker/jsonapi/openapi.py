@@ -1,7 +1,9 @@
-"""The OpenAPI 3.1 document, generated from the resource registry and the endpoints' operations.
+"""The OpenAPI 3.1 document, generated from the route table and the resource declarations.
 
-Nothing is written twice: resource routes come from their declarations
-(``openapi_resources``), every other route from the ``Operation``s its endpoint declares.
+Nothing is written twice: the paths are the operations of the routes the app serves
+(``routing.RouteTable``: resource routes documented from their declarations by
+``openapi_resources``, every other route by its domain's operations); the registry gives
+the resource schemas.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
-from inquicker.jsonapi.openapi_resources import resource_operations
 from inquicker.jsonapi.openapi_schemas import SHARED, resource_components
 from inquicker.jsonapi.operations import JSONAPI_MEDIA_TYPE, Operation, Param, Reply, ref
 from inquicker.jsonapi.resource import Registry
@@ -78,20 +79,16 @@ def build_document(
     registry: Registry,
     operations: Iterable[Operation],
     *,
-    max_page_size: int,
     servers: tuple[str, ...] = ("/api/v3", "/v3"),
 ) -> dict[str, Any]:
-    """The whole document. Operations come first from ``operations`` then from the registry;
-    the first declaration of a (path, method) wins, so a route moved into its endpoint module
-    may stay listed elsewhere without appearing twice."""
+    """The whole document: ``operations`` are the route table's (``RouteTable.operations``),
+    which holds one route per (path, method)."""
     components: dict[str, Any] = {**SHARED, **resource_components(registry)}
     paths: dict[str, dict[str, Any]] = {}
     statuses: set[int] = set()
     tags: dict[str, str] = {r.type: r.description for r in registry}
-    for op in (*operations, *resource_operations(registry, max_page_size)):
+    for op in operations:
         path = paths.setdefault(f"/{{partner_hostname}}{op.path}", {})
-        if op.method in path:
-            continue
         path[op.method] = _operation(op)
         statuses.update(op.errors)
         components.update(op.components)

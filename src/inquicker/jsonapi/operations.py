@@ -1,8 +1,9 @@
-"""Routes described as data: what each non-resource endpoint contributes to the OpenAPI document.
+"""Routes described as data: what each route contributes to the OpenAPI document.
 
-An endpoint module declares its operations next to its handler (``Endpoint.operations``); the
-generator in ``openapi.py`` renders them together with the routes it derives from the resource
-registry. Protocol only: nothing here knows a domain.
+Each route of the table carries its operations (``routing.Route.operations``): a domain's
+``routes.py`` hands its operations to ``routing.route``, resource routes get theirs from
+``openapi_resources``; the generator in ``openapi.py`` renders the table's. Protocol only:
+nothing here knows a domain.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 
 from inquicker.jsonapi.errors import ErrorObject, bad_parameter
+from inquicker.jsonapi.jsondepth import MAX_DEPTH, too_deep
 from inquicker.jsonapi.params import unknown_parameters
 from inquicker.jsonapi.resource import Registry, Resource
-from inquicker.web.jsondepth import MAX_DEPTH, too_deep
 
 _BRACKET = re.compile(r"^(?P<family>[a-z_]+)\[(?P<member>[^\[\]]*)\]$")
 MAX_INCLUDE_DEPTH = 3

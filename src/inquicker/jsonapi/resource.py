@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, FromClause, Select
 from sqlalchemy.orm import QueryableAttribute
 
 if TYPE_CHECKING:
-    from inquicker.jsonapi.context import RequestContext
+    from inquicker.jsonapi.context import ResourceContext
 
 # Bulk loader of a computed attribute: (ctx, pks of one page) -> value per pk, in one query.
 # A selectable attribute expression: a mapped attribute or any SQL expression.
@@ -18,12 +18,12 @@ Column = ColumnElement[Any] | QueryableAttribute[Any]
 # (parent pk, child pk) pairs of a relationship.
 Link = Callable[[], Select[Any, Any]]
 
-BulkLoader = Callable[["RequestContext", Sequence[int]], dict[int, Any]]
+BulkLoader = Callable[["ResourceContext", Sequence[int]], dict[int, Any]]
 
 # A filter's own way to compute a page: (ctx, resource, the list query, a hashable key of
 # the request's filters, offset, size) -> ((pk, meta) of the page in order, total count).
 Pager = Callable[
-    ["RequestContext", "Resource", "ListQuery", Hashable, int, int],
+    ["ResourceContext", "Resource", "ListQuery", Hashable, int, int],
     tuple[list[tuple[int, dict[str, Any]]], int],
 ]
 
@@ -83,7 +83,7 @@ class Filter:
 
     name: str
     parse: Callable[[Any], Any]
-    apply: Callable[[ListQuery, Any, RequestContext], None]
+    apply: Callable[[ListQuery, Any, ResourceContext], None]
     # JSON Schema of the bracket spelling's value (filter[name]=...) for the OpenAPI document;
     # a plain string when not given. Fixed sets list their values (``enum``).
     schema: Mapping[str, Any] | None = None
@@ -100,7 +100,7 @@ class Resource:
     relationships: tuple[Rel, ...] = ()
     filters: tuple[Filter, ...] = ()
     # The tenant scope: which rows this request may see at all.
-    scope: Callable[[RequestContext], Sequence[ColumnElement[bool]]] = lambda ctx: ()
+    scope: Callable[[ResourceContext], Sequence[ColumnElement[bool]]] = lambda ctx: ()
     # Extra joins needed by attribute columns (e.g. a schedule's service name).
     from_clause: Callable[[], FromClause] | None = None
     default_sort: tuple[str, ...] = ()

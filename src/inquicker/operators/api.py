@@ -23,7 +23,6 @@ from inquicker.db.engine import WriteConflictError, immediate_writes
 from inquicker.events.sequencer import assign_positions
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.jsonapi.negotiation import check_accept
-from inquicker.jsonapi.routes import document_response, error_response
 from inquicker.operators import roles
 from inquicker.operators.api_handlers import (
     OperatorRequest,
@@ -42,6 +41,7 @@ from inquicker.operators.schedules_api import (
 from inquicker.operators.visits import Caller
 from inquicker.settings import Settings
 from inquicker.web.domain_errors import to_api_error
+from inquicker.web.responses import document_response, error_response
 
 log = logging.getLogger("inquicker.operators")
 PREFIX = "/admin/api"

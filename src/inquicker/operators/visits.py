@@ -14,12 +14,12 @@ from inquicker.availability.zones import format_times
 from inquicker.booking import lifecycle, phi
 from inquicker.booking.repository import visit_by_id
 from inquicker.booking.visit_management_endpoint import apply_change
-from inquicker.jsonapi.context import RequestContext
 from inquicker.memo import Memo
 from inquicker.operators import audit, repository, roles
 from inquicker.operators.auth import OperatorPrincipal
 from inquicker.settings import Settings
 from inquicker.tenancy.resolve import Tenant
+from inquicker.web.context import RequestContext
 
 # Booking attributes stored with the patient's fields; not patient data themselves.
 _NOT_PATIENT = frozenset({"appointment-at", "appointment-type"})

@@ -15,8 +15,8 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from inquicker.jsonapi.errors import ApiError, ErrorObject
-from inquicker.jsonapi.routes import error_response
 from inquicker.logs import new_request_id
+from inquicker.web.responses import error_response
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_HEAD_BYTES = 16 * 1024

@@ -21,8 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from inquicker.db.base import utcnow
 from inquicker.jsonapi.errors import ApiError, ErrorObject
-from inquicker.jsonapi.routes import error_response
 from inquicker.web.models import ServiceFlag
+from inquicker.web.responses import error_response
 
 log = logging.getLogger("inquicker.maintenance")
 
