@@ -27,6 +27,7 @@ from inquicker.console.routes import console_routes
 from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
 from inquicker.db.migrate import schema_head
+from inquicker.db.replicas import Replicas
 from inquicker.fhir.routes import PREFIX as FHIR_PREFIX
 from inquicker.fhir.routes import FhirApi
 from inquicker.jsonapi.errors import ApiError, ErrorObject
@@ -68,10 +69,12 @@ def create_app(
     *,
     engine: Engine | None = None,
     clock: Callable[[], datetime] = utcnow,
+    replicas: Replicas | None = None,
 ) -> Starlette:
     """Assemble the API for ``settings`` (or the environment's)."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, settings.db_timeouts())
+    replicas = replicas or Replicas.from_urls(settings.replica_urls(), settings.db_timeouts())
     registry = build_registry()
     api = Api(
         settings=settings,
@@ -89,6 +92,7 @@ def create_app(
             "visits": guard_visits(visits_endpoint.make_endpoint(registry)),
         },
         rates=RateLimits(settings.rate_limit or None, settings.rate_limit_storage),
+        replicas=replicas,
     )
     maintenance = MaintenanceSwitch(engine)
 
@@ -172,6 +176,8 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
+        if replicas is not None:
+            replicas.dispose()
 
     app = Starlette(
         lifespan=lifespan,
@@ -213,6 +219,7 @@ def create_app(
     )
     app.state.api = api
     app.state.engine = engine
+    app.state.replicas = replicas
     app.state.maintenance = maintenance
     return app
 

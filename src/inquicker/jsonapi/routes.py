@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from inquicker.db.engine import WriteConflictError, immediate_writes
+from inquicker.db.replicas import Replicas
 from inquicker.jsonapi.context import RequestContext
 from inquicker.jsonapi.errors import (
     UNAUTHORIZED,
@@ -100,6 +101,9 @@ class Endpoint:
     # Successful reads depend on catalog data only (never on bookings or the clock), so
     # their rendered documents may be served from the response cache.
     cacheable: bool = False
+    # Successful reads depend on catalog data only and decide no booking: the handler may
+    # read a caught-up streaming replica instead of the primary (db/replicas.py).
+    replica_reads: bool = False
     # The endpoint's routes as data, for the OpenAPI document (jsonapi/operations.py).
     operations: tuple[Operation, ...] = ()
 
@@ -117,6 +121,7 @@ class Api:
     memo: Memo = field(default_factory=Memo)
     directory: Directory = field(default_factory=Directory)
     rates: RateLimits | None = None
+    replicas: Replicas | None = None
 
     def __post_init__(self) -> None:
         # Every declared resource is served by this one endpoint (list/show/related/linkage).
@@ -126,6 +131,7 @@ class Api:
             max_segments=4,
             cache_control=CATALOG_CACHE,
             cacheable=True,
+            replica_reads=True,
         )
         self.documents = ResponseCache(self.settings.response_cache_bytes)
 
@@ -264,12 +270,22 @@ class Api:
             # Checked here too: when the tenant/key memo lapses (every second), concurrent
             # requests for a cached document must not all render it again.
             hit = self.documents.get(key) if key is not None else None
+            result: Response | dict[str, Any]
             try:
-                result = (
-                    endpoint.handler(ctx, req)
-                    if hit is None
-                    else document_response_bytes(hit.body, ETag=hit.etag)
-                )
+                if hit is not None:
+                    result = document_response_bytes(hit.body, ETag=hit.etag)
+                elif endpoint.replica_reads and self.replicas is not None:
+                    # Tenant and key came from the primary (or its memo); the handler reads a
+                    # replica that has replayed the tenant's data versions, else the primary.
+                    handler = endpoint.handler
+                    result = self.replicas.run(
+                        tenant.health_system_pks,
+                        tenant.data_versions,
+                        lambda replica: handler(replace(ctx, session=replica), req),
+                        lambda: handler(ctx, req),
+                    )
+                else:
+                    result = endpoint.handler(ctx, req)
             except ApiError as exc:
                 if rate is not None:  # every answer to a counted request says where it stands
                     exc.headers.update(rate.headers())
