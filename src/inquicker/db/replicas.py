@@ -194,7 +194,7 @@ class Replicas:
         with self._lock:
             if replica.backoff:
                 log.info("replica is back", extra={"replica": replica.url})
-                replica.backoff = 0.0
+                replica.backoff = replica.retry_at = 0.0
             replica.stats = replace(replica.stats, served=replica.stats.served + 1)
         return served
 
