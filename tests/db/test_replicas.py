@@ -168,6 +168,27 @@ def test_a_replica_that_comes_back_is_used_again(one: Engine, clock: Clock) -> N
     assert (stats.served, stats.failures, stats.down) == (2, 1, False)
 
 
+def test_a_replica_back_but_behind_is_healthy_and_skipped(one: Engine, clock: Clock) -> None:
+    replicas = Replicas([one], clock=clock, retry_first=1.0)
+    failing = iter((True,))
+
+    def read(session: Session) -> str:
+        if next(failing, False):
+            raise OperationalError("SELECT 1", {}, _DriverError("57P01"))
+        return _read(session)
+
+    assert replicas.run((1,), (5,), read, _primary) == "primary"
+    assert replicas.stats()[0].down
+    clock.now += 1.0
+    # It answers, only behind: no longer down, and asked again after the re-check interval.
+    assert replicas.run((1,), (6,), read, _primary) == "primary"
+    [stats] = replicas.stats()
+    assert (stats.down, stats.behind, stats.failures) == (False, 1, 1)
+    _replay(one, 1, 6)
+    clock.now += 0.2
+    assert replicas.run((1,), (6,), read, _primary) == "replica"
+
+
 def test_a_query_cancelled_by_replay_costs_no_back_off(one: Engine, clock: Clock) -> None:
     replicas = Replicas([one], clock=clock)
     cancelled = iter((True, False))

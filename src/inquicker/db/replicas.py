@@ -181,21 +181,22 @@ class Replicas:
         missing = self._claim(replica, wanted)
         if missing is None:
             return None
+        served: _Served[T] | None = None
         try:
             with replica.sessions() as session, session.begin():
                 # Checked in the transaction that reads: on a standby each statement's snapshot
                 # is at least as new as the one before, so the reads see what the check saw.
-                if missing and not self._caught_up(replica, wanted, missing, session):
-                    return None
-                served = _Served(read(session))
+                if not missing or self._caught_up(replica, wanted, missing, session):
+                    served = _Served(read(session))
         except (DBAPIError, PoolTimeoutError) as exc:
             self._failed(replica, exc)
             return None
         with self._lock:
-            if replica.backoff:
+            if replica.backoff:  # it answered (served, or told us it is behind): healthy
                 log.info("replica is back", extra={"replica": replica.url})
                 replica.backoff = replica.retry_at = 0.0
-            replica.stats = replace(replica.stats, served=replica.stats.served + 1)
+            if served is not None:
+                replica.stats = replace(replica.stats, served=replica.stats.served + 1)
         return served
 
     def _claim(self, replica: _Replica, wanted: dict[int, int]) -> list[int] | None:
