@@ -4,10 +4,10 @@ A hot standby of the test server is started on this machine (tests/system/replic
 the app is given it as its one replica. The replica logs every statement with its database,
 so what it served is counted there, not only by the router's own counters. Proved: catalog
 reads are answered by the replica and bookings (availability, visit token, visit) by the
-primary; an import committed by another process reaches reads through the replica within
-the directory's one-second window; a replica that has not replayed the tenant's data
-version is skipped until it has; a stopped replica costs no error and is used again after
-its back-off.
+primary; an import committed by another process, while reads go on with the response cache
+as served, reaches them through the replica within the directory's one-second window; a
+replica that has not replayed the tenant's data version is skipped until it has; a stopped
+replica costs no error and is used again after its back-off.
 
 In CI (CI=true) a machine that cannot run a replica is a failure; elsewhere the tests skip
 saying why.
@@ -269,7 +269,7 @@ def test_a_replica_behind_the_tenant_is_skipped_until_it_caught_up(
 
 def test_a_stopped_replica_costs_no_error_and_is_retried(engine: Engine, replica: Replica) -> None:
     key = _demo(engine, replica)
-    backoff = 0.5
+    backoff = 1.0
     replicas = Replicas.from_urls(
         [replica.url(_database(engine))], retry_first=backoff, retry_max=backoff
     )
@@ -284,9 +284,10 @@ def test_a_stopped_replica_costs_no_error_and_is_retried(engine: Engine, replica
                 _get(client, key, path, DEMO_PREFIX)
             elapsed = time.monotonic() - started
             [stats] = replicas.stats()
-            assert (stats.served, stats.failures, stats.down) == (1, 1, True)
+            assert (stats.served, stats.down) == (1, True)
+            assert stats.failures >= 1  # tried again only once a back-off has passed
             assert replicas.primary_reads == 4
-            # The refused connection was tried once; the others skipped it at once.
+            # A refused connection fails at once, and in its back-off it is not even tried.
             assert elapsed < 5, elapsed
         finally:
             replica.start()
