@@ -109,6 +109,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _replicas_of_postgres(self) -> Settings:
+        from inquicker.db.replicas import is_postgres_url
+
+        if self.replica_urls() and not is_postgres_url(self.database_url):
+            raise ValueError(
+                "INQUICKER_DATABASE_REPLICA_URLS needs a PostgreSQL INQUICKER_DATABASE_URL "
+                "(the primary they replicate)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _page_sizes_agree(self) -> Settings:
         if self.page_size_default > self.page_size_max:
             raise ValueError("INQUICKER_PAGE_SIZE_DEFAULT may not exceed INQUICKER_PAGE_SIZE_MAX")

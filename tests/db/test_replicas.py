@@ -236,13 +236,20 @@ def test_replicas_take_turns(one: Engine, tmp_path: Path, clock: Clock) -> None:
 
 def test_the_setting_lists_postgres_urls_and_never_echoes_them() -> None:
     urls = " postgresql://r1/db , ,postgres://u:pw@r2:5433/db,"
-    settings = Settings(env="test", database_replica_urls=urls)
+    primary = "postgresql://primary/db"
+    settings = Settings(env="test", database_url=primary, database_replica_urls=urls)
     assert settings.replica_urls() == ("postgresql://r1/db", "postgres://u:pw@r2:5433/db")
     assert replica_urls("") == ()
     with pytest.raises(ValidationError) as refused:
-        Settings(env="test", database_replica_urls="postgresql://r1/db,sqlite:///secret-pw.db")
+        Settings(
+            env="test",
+            database_url=primary,
+            database_replica_urls="postgresql://r1/db,sqlite:///secret-pw.db",
+        )
     assert "replica 2 is not a PostgreSQL URL" in str(refused.value)
     assert "secret-pw" not in str(refused.value)
+    with pytest.raises(ValidationError, match="needs a PostgreSQL INQUICKER_DATABASE_URL"):
+        Settings(env="test", database_replica_urls="postgresql://r1/db")
 
 
 def test_no_urls_no_router() -> None:

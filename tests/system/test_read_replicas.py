@@ -111,6 +111,7 @@ def _client(
         access_log=False,
         secret_key=SECRET,
         response_cache_bytes=64 * 1024 * 1024 if cache else 0,
+        database_url=engine.url.render_as_string(hide_password=False),
         database_replica_urls=replica.url(_database(engine)),
     )
     app = create_app(settings, engine=engine, replicas=replicas)
