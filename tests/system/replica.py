@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ MATCHED_SETTINGS = (
     "max_locks_per_transaction",
 )
 STEP_SECONDS = 120
+# Replication slots of these tests: the prefix, then the test process id.
+SLOT_PREFIX = "iq_test_replica_"
 # The first line of a log entry (log_line_prefix below: time, process id, database).
 ENTRY = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ \[\d+\] db=")
 
@@ -143,25 +146,22 @@ def streaming_replica(primary_url: str) -> Iterator[Replica]:
     primary = make_url(primary_url).set(drivername="postgresql", database="postgres")
     bindir, settings = _inspect_primary(primary)
     _allow_replication(primary)
+    _drop_abandoned_slots(primary)
     datadir = Path(tempfile.mkdtemp(prefix="iq-replica-"))
     owner = _server_user()
     replica = Replica(bindir, datadir / "data", free_port(), primary)
+    slot = f"{SLOT_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         if owner is not None:
             os.chown(datadir, owner.pw_uid, owner.pw_gid)
-        # -R: configured as a standby of the primary; -c fast: checkpoint now, not spread
-        # over minutes; --no-sync: a throwaway copy needs no fsync.
-        backup = ["-R", "-X", "stream", "-c", "fast", "--no-sync"]
-        _run(
-            [
-                str(bindir / "pg_basebackup"),
-                "-d",
-                _libpq(primary),
-                "-D",
-                str(replica.datadir),
-                *backup,
-            ]
-        )
+        # -C -S: a replication slot made before the backup starts keeps the primary's WAL
+        # from then on (without it, checkpoints forced by concurrent test runs removed a
+        # segment the backup still had to stream); -R: configured as a standby of the
+        # primary, using that slot; -c fast: checkpoint now, not spread over minutes;
+        # --no-sync: a throwaway copy needs no fsync.
+        backup = ["-C", "-S", slot, "-R", "-X", "stream", "-c", "fast", "--no-sync"]
+        command = [str(bindir / "pg_basebackup"), "-d", _libpq(primary)]
+        _run([*command, "-D", str(replica.datadir), *backup])
         _configure(replica, settings)
         replica.start()
         yield replica
@@ -170,6 +170,47 @@ def streaming_replica(primary_url: str) -> Iterator[Replica]:
             replica.kill()
         finally:
             shutil.rmtree(datadir, ignore_errors=True)
+            _drop_slot(primary, slot)
+
+
+def _drop_slot(primary: URL, slot: str) -> None:
+    """Drop the replica's slot (once its walsender has gone): a slot left behind would keep
+    the primary's WAL forever."""
+    deadline = time.monotonic() + 30
+    with psycopg.connect(_libpq(primary), autocommit=True) as conn:
+        while True:
+            row = conn.execute(
+                "SELECT active_pid FROM pg_replication_slots WHERE slot_name = %s", (slot,)
+            ).fetchone()
+            if row is None:
+                return  # never made (the backup failed first), or dropped
+            if row[0] is not None:
+                conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+            try:
+                conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+                return
+            except psycopg.errors.ObjectInUse:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+
+def _drop_abandoned_slots(primary: URL) -> None:
+    """Drop the inactive slots of test processes of this host that died before dropping
+    their own (the process id is in the slot's name)."""
+    with psycopg.connect(_libpq(primary), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT slot_name FROM pg_replication_slots WHERE NOT active AND slot_name LIKE %s",
+            (SLOT_PREFIX + "%",),
+        ).fetchall()
+        for (name,) in rows:
+            pid = str(name).removeprefix(SLOT_PREFIX).split("_")[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                conn.execute(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                    "WHERE slot_name = %s AND NOT active",
+                    (name,),
+                )
 
 
 def _libpq(url: URL) -> str:
