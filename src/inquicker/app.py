@@ -26,6 +26,7 @@ from inquicker.console.routes import console_routes
 from inquicker.db.base import utcnow
 from inquicker.db.engine import make_engine, make_sessionmaker
 from inquicker.db.migrate import schema_head
+from inquicker.db.replicas import Replicas
 from inquicker.fhir.routes import PREFIX as FHIR_PREFIX
 from inquicker.fhir.routes import FhirApi
 from inquicker.jsonapi.errors import ApiError, ErrorObject
@@ -77,10 +78,12 @@ def create_app(
     *,
     engine: Engine | None = None,
     clock: Callable[[], datetime] = utcnow,
+    replicas: Replicas | None = None,
 ) -> Starlette:
     """Assemble the API for ``settings`` (or the environment's)."""
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, settings.db_timeouts())
+    replicas = replicas or Replicas.from_urls(settings.replica_urls(), settings.db_timeouts())
     registry = build_registry()
     api = Api(
         settings=settings,
@@ -89,6 +92,7 @@ def create_app(
         routes=api_routes(registry, settings.page_size_max),
         clock=clock,
         rates=RateLimits(settings.rate_limit or None, settings.rate_limit_storage),
+        replicas=replicas,
     )
     maintenance = MaintenanceSwitch(engine)
 
@@ -168,6 +172,8 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
+        if replicas is not None:
+            replicas.dispose()
 
     app = Starlette(
         lifespan=lifespan,
@@ -209,6 +215,7 @@ def create_app(
     )
     app.state.api = api
     app.state.engine = engine
+    app.state.replicas = replicas
     app.state.maintenance = maintenance
     return app
 

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///./inquicker.db"
+    # PostgreSQL streaming replicas (comma-separated URLs) that serve catalog reads; every
+    # read that decides a booking, and every write, stays on database_url (db/replicas.py).
+    database_replica_urls: str = ""
     # Signs visit tokens (HS256). Must be set to a real secret outside dev/test.
     secret_key: str = DEV_SECRET
     # Honour X-Forwarded-Proto / X-Forwarded-Host when building links (behind a proxy only).
@@ -67,6 +70,20 @@ class Settings(BaseSettings):
             decode_key(value)  # fail at start-up, not at the first booking
         return value or None
 
+    @field_validator("database_replica_urls")
+    @classmethod
+    def _replicas_are_postgres(cls, value: str) -> str:
+        from inquicker.db.replicas import is_postgres_url, replica_urls
+
+        # Never echo a URL: it may hold a password.
+        for position, url in enumerate(replica_urls(value), start=1):
+            if not is_postgres_url(url):
+                raise ValueError(
+                    f"replica {position} is not a PostgreSQL URL "
+                    "(replicas are PostgreSQL streaming replicas of the primary)"
+                )
+        return value
+
     @field_validator("rate_limit")
     @classmethod
     def _rate_is_a_rate(cls, value: str) -> str:
@@ -92,6 +109,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _replicas_of_postgres(self) -> Settings:
+        from inquicker.db.replicas import is_postgres_url
+
+        if self.replica_urls() and not is_postgres_url(self.database_url):
+            raise ValueError(
+                "INQUICKER_DATABASE_REPLICA_URLS needs a PostgreSQL INQUICKER_DATABASE_URL "
+                "(the primary they replicate)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _page_sizes_agree(self) -> Settings:
         if self.page_size_default > self.page_size_max:
             raise ValueError("INQUICKER_PAGE_SIZE_DEFAULT may not exceed INQUICKER_PAGE_SIZE_MAX")
@@ -104,6 +132,11 @@ class Settings(BaseSettings):
         if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("INQUICKER_SECRET_KEY must be at least 32 characters")
         return self
+
+    def replica_urls(self) -> tuple[str, ...]:
+        from inquicker.db.replicas import replica_urls
+
+        return replica_urls(self.database_replica_urls)
 
     def db_timeouts(self) -> DbTimeouts:
         return DbTimeouts(

@@ -56,6 +56,7 @@ def resource_routes(registry: Registry, max_page_size: int) -> list[Route[Resour
                 operations=operations if documented else (),
                 cache_control=CATALOG_CACHE,
                 cacheable=True,
+                replica_reads=True,
             )
         )
 

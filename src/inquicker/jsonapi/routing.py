@@ -46,6 +46,9 @@ class Route(Generic[H_co]):
     # Successful reads depend on catalog data only (never on bookings or the clock), so their
     # rendered documents may be served from the response cache (and by the fast path).
     cacheable: bool = False
+    # Successful reads depend on catalog data only and decide no booking: the handler may
+    # read a caught-up streaming replica instead of the primary (db/replicas.py).
+    replica_reads: bool = False
     # Its part of the OpenAPI document; empty for spellings kept for old clients (aliases).
     operations: tuple[Operation, ...] = ()
 
@@ -65,12 +68,15 @@ def route(
     writes: bool = False,
     cache_control: str = "no-cache",
     cacheable: bool = False,
+    replica_reads: bool = False,
 ) -> Route[H]:
     """A route documented by those of ``operations`` that describe it (same path, one of its
     methods): a domain hands over its operations once and each route takes its own."""
     verbs = frozenset(methods)
     mine = tuple(o for o in operations if o.path == template and o.method.upper() in verbs)
-    return Route(template, verbs, handler, scope, writes, cache_control, cacheable, mine)
+    return Route(
+        template, verbs, handler, scope, writes, cache_control, cacheable, replica_reads, mine
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from inquicker.tenancy.keys import hash_key
@@ -63,6 +63,17 @@ _KEY = select(
     ApiKey.site_pk == bindparam("site_pk"),
     ApiKey.revoked_at.is_(None),
 )
+
+
+_VERSIONS = select(HealthSystem.pk, HealthSystem.data_version).where(
+    HealthSystem.pk.in_(bindparam("pks", expanding=True))
+)
+
+
+def data_versions(conn: Connection, health_system_pks: list[int]) -> dict[int, int]:
+    """The data version of each health system found (how far a read replica has replayed)."""
+    rows = conn.execute(_VERSIONS, {"pks": health_system_pks}).all()
+    return {row.pk: row.data_version for row in rows}
 
 
 def resolve_tenant(session: Session, hostname: str) -> Tenant | None:

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl
 
 from sqlalchemy.exc import OperationalError
@@ -24,6 +25,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from inquicker.db.engine import WriteConflictError, immediate_writes
+from inquicker.db.replicas import Replicas
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found
 from inquicker.jsonapi.jsondepth import MAX_DEPTH, too_deep
 from inquicker.jsonapi.negotiation import check_accept
@@ -80,6 +82,7 @@ class Api:
     memo: Memo = field(default_factory=Memo)
     directory: Directory = field(default_factory=Directory)
     rates: RateLimits | None = None
+    replicas: Replicas | None = None
 
     def __post_init__(self) -> None:
         self.documents = ResponseCache(self.settings.response_cache_bytes)
@@ -204,12 +207,22 @@ class Api:
             # Checked here too: when the tenant/key memo lapses (every second), concurrent
             # requests for a cached document must not all render it again.
             hit = self.documents.get(key) if key is not None else None
+            result: Response | dict[str, Any]
             try:
-                result = (
-                    route.handler(ctx, req)
-                    if hit is None
-                    else document_response_bytes(hit.body, ETag=hit.etag)
-                )
+                if hit is not None:
+                    result = document_response_bytes(hit.body, ETag=hit.etag)
+                elif route.replica_reads and self.replicas is not None:
+                    # Tenant and key came from the primary (or its memo); the handler reads a
+                    # replica that has replayed the tenant's data versions, else the primary.
+                    handler = route.handler
+                    result = self.replicas.run(
+                        tenant.health_system_pks,
+                        tenant.data_versions,
+                        lambda replica: handler(replace(ctx, session=replica), req),
+                        lambda: handler(ctx, req),
+                    )
+                else:
+                    result = route.handler(ctx, req)
             except ApiError as exc:
                 if rate is not None:  # every answer to a counted request says where it stands
                     exc.headers.update(rate.headers())
