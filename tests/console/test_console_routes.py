@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 from httpx2 import Response
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from inquicker.booking.models import Visit
-from inquicker.events.models import WebhookDelivery, WebhookSubscription
+from inquicker.events.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from inquicker.operators import roles
 from inquicker.operators.models import AuditEntry
 from inquicker.console.routes import PERMISSIONS
@@ -150,3 +151,47 @@ def test_no_session_goes_to_login_and_no_csrf_is_refused(
         actions = set(session.scalars(select(AuditEntry.action)))
         assert not actions & {"webhook.replay", "webhook.delete", "bundle.import", "key.create"}
     assert api.get("/admin/visits").status_code == 200  # still logged in
+
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+def test_html_in_webhook_and_bundle_pages_is_escaped(
+    make_api: MakeApi, targets: Targets, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory() as session, session.begin():
+        session.add(
+            WebhookAttempt(
+                delivery_pk=targets.delivery_pk,
+                duration_ms=12,
+                status_code=500,
+                outcome="http-error",
+                response_excerpt=SCRIPT + "x" * 2000,
+            )
+        )
+    api = make_api()
+    csrf = login(api, email("admin"))
+    created = api.post(
+        "/admin/webhooks", data={"csrf": csrf, "url": f"https://hooks.example.org/{SCRIPT}"}
+    )
+    assert created.status_code == 200 and "Signing secret" in created.text
+    assert SCRIPT not in created.text and "&lt;script&gt;" in created.text
+    log = api.get(f"/admin/webhooks/{targets.subscription_id}")
+    assert log.status_code == 200
+    assert SCRIPT not in log.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in log.text
+    assert "x" * 999 in log.text and "x" * 1000 not in log.text  # the first 1 KiB only
+    assert "whsec_" not in log.text  # the secret is never shown again
+    refused = api.post(
+        "/admin/webhooks", data={"csrf": csrf, "url": f"ftp://{SCRIPT}"}
+    )
+    assert refused.status_code == 422 and SCRIPT not in refused.text
+    bad = {"format": "inquicker-bundle/1", "health_system": {"id": "winter-health", "name": 5}}
+    bad["regions"] = [{"id": SCRIPT, "name": SCRIPT}]
+    response = api.post(
+        "/admin/bundle",
+        data={"csrf": csrf},
+        files={"bundle": (f"{SCRIPT}.json", orjson.dumps(bad), "application/json")},
+    )
+    assert response.status_code == 422
+    assert SCRIPT not in response.text and "&lt;script&gt;" in response.text
+    assert "<code>health_system.name</code>" in response.text
