@@ -96,13 +96,23 @@ def test_webhook_deliveries_and_replay(
             "main"
         )
         assert _deliver(engine, clock) == 1
+        page.reload()
         shots.take(page, "webhook-replayed")
+        page.get_by_role("button", name="Delete subscription").click()
+        assert "/delete" not in page.url  # the browser asks for the confirmation first
+        page.get_by_label("Yes, delete it and its delivery log").check()
+        page.get_by_role("button", name="Delete subscription").click()
+        page.wait_for_load_state()
+        assert "Deleted whsub_" in page.inner_text("main")
+        assert "No subscriptions yet." in page.inner_text("main")
     with session_factory() as session:
         replays = session.scalars(
             select(AuditEntry).where(AuditEntry.action == "webhook.replay").order_by(AuditEntry.pk)
         ).all()
         assert [r.actor for r in replays] == [email("admin")] * 2
         assert "delivery" in replays[0].details and "since" in replays[1].details
+        actions = set(session.scalars(select(AuditEntry.action)))
+        assert {"webhook.create", "webhook.delete"} <= actions
     context.close()
 
 

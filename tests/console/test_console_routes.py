@@ -13,10 +13,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from inquicker.booking.models import Visit
+from inquicker.console.routes import PERMISSIONS
 from inquicker.events.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from inquicker.operators import roles
 from inquicker.operators.models import AuditEntry
-from inquicker.console.routes import PERMISSIONS
 from inquicker.tenancy.models import HealthSystem
 from tests.booking_http.conftest import MakeApi
 from tests.booking_http.world import CHEN_PC, World
@@ -49,6 +49,7 @@ def _form(path: str, t: Targets) -> dict[str, str]:
         "/admin/schedules/{schedule_id}/changes": {"kind": "settings", "capacity": "3"},
         "/admin/webhooks": {"url": "https://hooks.example.org/second"},
         "/admin/webhooks/{subscription_id}/replay": {"delivery": str(t.delivery_pk)},
+        "/admin/webhooks/{subscription_id}/delete": {"confirm": "1"},
     }
     return forms.get(path, {})
 
@@ -123,7 +124,12 @@ def test_another_health_systems_operator(
     with session_factory() as session:
         visit = session.scalars(select(Visit).where(Visit.visit_id == targets.visit_id)).one()
         assert visit.status == "booked"
-        assert session.scalar(select(HealthSystem.data_version).where(HealthSystem.slug == "winter-health")) == 1
+        assert (
+            session.scalar(
+                select(HealthSystem.data_version).where(HealthSystem.slug == "winter-health")
+            )
+            == 1
+        )
         delivery = session.get(WebhookDelivery, targets.delivery_pk)
         assert delivery is not None and delivery.attempts == 0
     day = api.get("/admin/visits?date=2026-12-01")
@@ -145,7 +151,9 @@ def test_no_session_goes_to_login_and_no_csrf_is_refused(
         assert response.status_code == 403, entry
         assert "Form expired" in response.text, entry
     with session_factory() as session:
-        assert session.scalar(select(WebhookSubscription.subscription_id)) == targets.subscription_id
+        assert (
+            session.scalar(select(WebhookSubscription.subscription_id)) == targets.subscription_id
+        )
         visit = session.scalars(select(Visit).where(Visit.visit_id == targets.visit_id)).one()
         assert visit.status == "booked"
         actions = set(session.scalars(select(AuditEntry.action)))
@@ -181,9 +189,7 @@ def test_html_in_webhook_and_bundle_pages_is_escaped(
     assert SCRIPT not in log.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in log.text
     assert "x" * 999 in log.text and "x" * 1000 not in log.text  # the first 1 KiB only
     assert "whsec_" not in log.text  # the secret is never shown again
-    refused = api.post(
-        "/admin/webhooks", data={"csrf": csrf, "url": f"ftp://{SCRIPT}"}
-    )
+    refused = api.post("/admin/webhooks", data={"csrf": csrf, "url": f"ftp://{SCRIPT}"})
     assert refused.status_code == 422 and SCRIPT not in refused.text
     bad = {"format": "inquicker-bundle/1", "health_system": {"id": "winter-health", "name": 5}}
     bad["regions"] = [{"id": SCRIPT, "name": SCRIPT}]
@@ -195,3 +201,30 @@ def test_html_in_webhook_and_bundle_pages_is_escaped(
     assert response.status_code == 422
     assert SCRIPT not in response.text and "&lt;script&gt;" in response.text
     assert "<code>health_system.name</code>" in response.text
+
+
+def test_delete_needs_the_confirmation_and_replay_a_time(
+    make_api: MakeApi, targets: Targets, session_factory: sessionmaker[Session]
+) -> None:
+    api = make_api()
+    csrf = login(api, email("admin"))
+    url = f"/admin/webhooks/{targets.subscription_id}"
+    kept = api.post(url + "/delete", data={"csrf": csrf}, follow_redirects=False)
+    assert "error=" in kept.headers["location"]
+    assert api.get(url).status_code == 200
+    bad = api.post(
+        url + "/replay", data={"csrf": csrf, "since": "yesterday"}, follow_redirects=False
+    )
+    assert "error=" in bad.headers["location"]
+    other = api.post(url + "/replay", data={"csrf": csrf, "delivery": "999999"})
+    assert other.status_code == 404
+    since = api.post(
+        url + "/replay", data={"csrf": csrf, "since": "2026-11-01T00:00"}, follow_redirects=False
+    )
+    page = api.get(since.headers["location"])
+    assert "1 delivery since 2026-11-01 00:00 UTC will be sent again." in page.text
+    gone = api.post(url + "/delete", data={"csrf": csrf, "confirm": "1"}, follow_redirects=False)
+    assert gone.headers["location"].startswith("/admin/webhooks?done=")
+    assert api.get(url).status_code == 404
+    with session_factory() as session:
+        assert session.scalar(select(WebhookSubscription.pk)) is None

@@ -171,6 +171,10 @@ class WebhookPages(Pages):
             sub = queries.subscription(session, me.health_system_pks, subscription_id)
             if sub is None:
                 raise NotFoundError(subscription_id)
+            if form.get("confirm") != "1":
+                where = f"/admin/webhooks/{quote(sub.subscription_id, safe='')}"
+                message = "Tick the box to confirm the deletion; nothing was deleted."
+                return RedirectResponse(f"{where}?error={_q(message)}", status_code=303)
             delete_subscription(session, sub.subscription_id)
             self._audit(
                 request,
