@@ -17,6 +17,8 @@ from inquicker.operators.models import AuditEntry
 
 AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
 _INSERT = insert(AUDIT)
+# Rows per multi-row INSERT: 8 parameters each stays far below SQLite's bound-variable cap.
+_ROWS_PER_INSERT = 500
 
 
 @dataclass(frozen=True)
@@ -33,25 +35,28 @@ class Record:
 
 
 def write(conn: Connection, now: datetime, *records: Record) -> None:
-    """Append ``records`` in the caller's transaction (one statement for many)."""
+    """Append ``records`` in the caller's transaction: one INSERT statement (one round trip)
+    whether one entry or a page of 50 (an executemany would run one statement per entry)."""
     if not records:
         return
-    conn.execute(
-        _INSERT,
-        [
-            {
-                "at": now,
-                "actor": r.actor[:320],
-                "health_system_pk": r.health_system_pk,
-                "action": r.action,
-                "visit_id": r.visit_id,
-                "patient_data": r.patient_data,
-                "client": r.client[:64] if r.client else None,
-                "details": r.details,
-            }
-            for r in records
-        ],
-    )
+    rows = [
+        {
+            "at": now,
+            "actor": r.actor[:320],
+            "health_system_pk": r.health_system_pk,
+            "action": r.action,
+            "visit_id": r.visit_id,
+            "patient_data": r.patient_data,
+            "client": r.client[:64] if r.client else None,
+            "details": r.details,
+        }
+        for r in records
+    ]
+    if len(rows) == 1:
+        conn.execute(_INSERT, rows[0])
+        return
+    for first in range(0, len(rows), _ROWS_PER_INSERT):
+        conn.execute(_INSERT.values(rows[first : first + _ROWS_PER_INSERT]))
 
 
 @dataclass(frozen=True)
