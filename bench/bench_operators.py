@@ -30,6 +30,7 @@ import base64
 import http.client
 import json
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -213,6 +214,14 @@ def timed_gets(
     return times, size
 
 
+def _free_port() -> int:
+    """A port nobody listens on now (other benchmarks may run on this machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def summary(times: list[float]) -> dict[str, float]:
     ordered = sorted(times)
     return {
@@ -235,7 +244,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="wrk run of the visits list")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--audit-rounds", type=int, default=300)
-    parser.add_argument("--port", type=int, default=8961)
+    parser.add_argument(
+        "--port", type=int, default=0, help="first of two ports (default: two free ones)"
+    )
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -259,13 +270,14 @@ def main() -> None:
             "INQUICKER_LOG_LEVEL": "WARNING",
             "INQUICKER_RUN_WORKER": "false",
         }
+        ports = (args.port, args.port + 1) if args.port else (_free_port(), _free_port())
         server = Server(
-            "inquicker.app:app_from_env", args.port, env, workdir / "server.log", factory=True
+            "inquicker.app:app_from_env", ports[0], env, workdir / "server.log", factory=True
         ).start()
         servers.append(server)
         bare = Server(
             "bench.bench_operators:app_without_audit",
-            args.port + 1,
+            ports[1],
             env,
             workdir / "bare.log",
             factory=True,
