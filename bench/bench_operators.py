@@ -52,6 +52,7 @@ from starlette.applications import Starlette  # noqa: E402
 from bench.harness import (  # noqa: E402
     Request,
     Server,
+    cpu_seconds,
     create_postgres_database,
     database_version,
     drop_postgres_database,
@@ -214,6 +215,33 @@ def timed_gets(
     return times, size
 
 
+def commit_floor(url: str, rounds: int) -> dict[str, float]:
+    """A one-row INSERT + COMMIT against a SELECT + COMMIT on the same database,
+    interleaved: what any write transaction pays for the WAL flush on this disk, whatever
+    it writes (an audited read is a write transaction; the same read unaudited is not)."""
+    engine = make_engine(url)
+    reads: list[float] = []
+    writes: list[float] = []
+    with engine.connect() as conn:
+        # A logged table (a temporary one writes no WAL, so it would flush nothing).
+        conn.execute(text("CREATE TABLE bench_floor_probe (n integer)"))
+        conn.commit()
+        for _ in range(rounds):
+            for sql, into in (
+                ("SELECT 1", reads),
+                ("INSERT INTO bench_floor_probe VALUES (1)", writes),
+            ):
+                began = time.perf_counter()
+                conn.execute(text(sql))
+                conn.commit()
+                into.append((time.perf_counter() - began) * 1000)
+        conn.execute(text("DROP TABLE bench_floor_probe"))
+        conn.commit()
+    engine.dispose()
+    a, b = statistics.median(writes), statistics.median(reads)
+    return {"write_commit_p50_ms": round(a, 3), "read_commit_p50_ms": round(b, 3)}
+
+
 def _free_port() -> int:
     """A port nobody listens on now (other benchmarks may run on this machine)."""
     with socket.socket() as probe:
@@ -313,10 +341,20 @@ def main() -> None:
         wrk = ensure_wrk()
         listing = write_requests(workdir / "list.txt", requests)
         run_wrk(wrk, server.base, listing, seconds=2, connections=args.connections)  # warm-up
+        pid = server.worker_pid()
+        cpu_before = cpu_seconds(pid)
         loaded = run_wrk(
             wrk, server.base, listing, seconds=args.seconds, connections=args.connections
         )
-        results["visits_list"] = {**loaded.as_dict(), "target_rps": 300}
+        cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / max(loaded.requests, 1)
+        results["visits_list"] = {
+            **loaded.as_dict(),
+            "target_rps": 300,
+            # The server's own CPU per request: on a shared machine the load-independent
+            # figure (one idle core serves about 1000 / cpu_ms_per_request requests/s,
+            # the database's work aside).
+            "server_cpu_ms_per_request": round(cpu_ms, 2),
+        }
         print("visits list:", results["visits_list"], flush=True)
 
         # 3. What audit writes add: interleaved runs against the server and the bare one.
@@ -338,6 +376,8 @@ def main() -> None:
                 "target_ms": 2,
             }
             print(f"audit cost {name}:", cost[name], flush=True)
+        cost["commit_flush_floor"] = commit_floor(url, args.audit_rounds)
+        print("commit flush floor:", cost["commit_flush_floor"], flush=True)
         results["audit_cost"] = cost
         results["load_average_at_end"] = os.getloadavg()
         print(json.dumps(results, indent=2))
