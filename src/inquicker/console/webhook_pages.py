@@ -84,7 +84,7 @@ class WebhookPages(Pages):
                 subs=queries.subscriptions(session, me.health_system_pks),
                 created=created,
                 problem=problem,
-                values=values,
+                values=values if problem else {},
                 event_types=EVENT_TYPE_NAMES,
                 done=request.query_params.get("done"),
             )
