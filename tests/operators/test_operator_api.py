@@ -216,3 +216,17 @@ def test_wrong_method_is_405_with_allow(api: ApiClient, staff: Staff) -> None:
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
     assert api.get("/admin/api/nothing", headers=bearer(staff.tokens["admin"])).status_code == 404
+
+
+def test_a_page_read_with_patient_data_leaves_one_entry_per_visit(
+    api: ApiClient, world: World, staff: Staff, session_factory: sessionmaker[Session]
+) -> None:
+    booked = [book(api, world.book, CHEN_PC, ny(1, t)) for t in ("10:00", "10:15", "10:30")]
+    response = api.get("/admin/api/visits", headers=bearer(staff.tokens["scheduler"]))
+    assert response.status_code == 200
+    reads = [e for e in _audit(session_factory) if e.action == "visit.read"]
+    assert sorted((e.visit_id, e.patient_data, e.client, e.details) for e in reads) == sorted(
+        (b["id"], True, "testclient", {}) for b in booked
+    )
+    assert {e.actor for e in reads} == {email("scheduler")}
+    assert len({e.at for e in reads}) == 1 and reads[0].at.tzinfo is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inquicker.db.base import Base, utcnow
@@ -42,6 +42,8 @@ class Visit(Base):
     __table_args__ = (
         UniqueConstraint("health_system_pk", "confirmation_number"),
         UniqueConstraint("site_pk", "idempotency_key"),
+        # Operators' day views and visit lists: one health system's visits in time order.
+        Index("ix_visits_health_system_pk_appointment_at", "health_system_pk", "appointment_at"),
     )
 
     pk: Mapped[int] = mapped_column(primary_key=True)

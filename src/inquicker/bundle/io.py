@@ -50,8 +50,8 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
 _BundleLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
-def _fail(path: Path, message: str) -> BundleError:
-    return BundleError([Problem("", f"{path}: {message}")])
+def _fail(name: str, message: str) -> BundleError:
+    return BundleError([Problem("", f"{name}: {message}")])
 
 
 def load_document(path: Path) -> dict[str, Any]:
@@ -59,25 +59,31 @@ def load_document(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _fail(path, exc.strerror or "cannot be read") from None
-    if path.suffix.lower() in (".yaml", ".yml"):
+        raise _fail(str(path), exc.strerror or "cannot be read") from None
+    return loads_document(raw, str(path))
+
+
+def loads_document(raw: bytes, name: str) -> dict[str, Any]:
+    """A bundle from the bytes of a file called ``name`` (an upload): YAML when the name ends
+    in .yaml/.yml, JSON otherwise; BundleError, naming ``name``, if unusable."""
+    if name.lower().endswith((".yaml", ".yml")):
         try:
             document = yaml.load(raw, Loader=_BundleLoader)  # noqa: S506 (a SafeLoader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-            raise _fail(path, f"not valid YAML: {where}{exc.problem}") from None
+            raise _fail(name, f"not valid YAML: {where}{exc.problem}") from None
         except yaml.YAMLError as exc:
-            raise _fail(path, f"not valid YAML: {exc}") from None
+            raise _fail(name, f"not valid YAML: {exc}") from None
     else:
         try:
             document = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise _fail(
-                path, f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
+                name, f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from None
     if not isinstance(document, dict):
-        raise _fail(path, "the bundle must be an object (a mapping of sections)")
+        raise _fail(name, "the bundle must be an object (a mapping of sections)")
     return document
 
 

@@ -16,8 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from inquicker.availability.zones import format_times
 from inquicker.booking.errors import BookingError
 from inquicker.console import queries
+from inquicker.console.rows import visit_rows
 from inquicker.console.web import (
     COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -40,6 +42,8 @@ from inquicker.operators.auth import (
 from inquicker.tenancy import keys as api_keys
 
 Page = Callable[[Session, OperatorPrincipal], Response]
+# Visits a day view shows: a whole day of a busy location (the list says when there are more).
+DAY_LIMIT = 3000
 ACTIONS = {
     "checked-in": "Check in",
     "no-show": "No-show",
@@ -190,7 +194,7 @@ class Pages(Console):
                 filters,
                 [("appointment-at", False)],
                 0,
-                500,
+                DAY_LIMIT,
                 with_patient=by_name,
             )
             names: dict[str, str] = {}
@@ -211,18 +215,33 @@ class Pages(Console):
                     caller.now,
                     *(caller.record("visit.read", r, True, via="search") for r in rows),
                 )
+            # A column that would say the same on every row (the chosen location or
+            # provider) is left out.
+            columns = [
+                name
+                for name, chosen in (("provider", provider), ("location", location), ("type", None))
+                if not chosen
+            ]
             return self.render(
                 request,
                 "visits.html",
                 principal=me,
                 rows=rows,
+                table_rows=visit_rows(
+                    rows,
+                    _local_times(rows),
+                    names,
+                    with_date=bool(search),
+                    columns=columns,
+                ),
+                columns=columns,
                 total=total,
+                limit=DAY_LIMIT,
                 day=day,
                 location=location,
                 provider=provider,
                 search=search,
                 names=names,
-                attributes=visits.attributes,
                 locations=queries.locations(session, me.health_system_pks),
                 providers=queries.providers(session, me.health_system_pks),
             )
@@ -376,6 +395,19 @@ class Pages(Console):
             return self.render(request, "audit.html", principal=me, entries=entries, q=q)
 
         return await self.run(request, page)
+
+
+def _local_times(rows: list[Any]) -> dict[str, str]:
+    """Visit id -> its appointment time on its schedule's clock (ISO 8601 with offset),
+    formatted a zone at a time: one call per zone, not one per visit."""
+    by_zone: dict[str, list[Any]] = {}
+    for row in rows:
+        by_zone.setdefault(row.time_zone_name, []).append(row)
+    out: dict[str, str] = {}
+    for zone, group in by_zone.items():
+        stamps = format_times([r.appointment_at for r in group], zone)
+        out.update((r.visit_id, stamp) for r, stamp in zip(group, stamps, strict=True))
+    return out
 
 
 def _q(value: str) -> str:

@@ -150,9 +150,9 @@ def visits_page(
     *,
     with_patient: bool,
 ) -> tuple[list[Any], int]:
-    """(rows of one page, total matching): a count and one query for the page."""
+    """(rows of one page, total matching): the page, and a count when the page alone does
+    not tell (a full page, or an empty one past the first)."""
     conds = _where(conn, f)
-    total = conn.execute(_joined(select(func.count(Visit.pk))).where(*conds)).scalar_one()
     order = [SORTS[name].desc() if desc else SORTS[name] for name, desc in sort]
     stmt = (
         _joined(select(*_columns(with_patient)))
@@ -161,7 +161,11 @@ def visits_page(
         .offset(offset)
         .limit(limit)
     )
-    return list(conn.execute(stmt).all()), int(total)
+    rows = list(conn.execute(stmt).all())
+    if 0 < len(rows) < limit or (not rows and offset == 0):
+        return rows, offset + len(rows)
+    total = conn.execute(_joined(select(func.count(Visit.pk))).where(*conds)).scalar_one()
+    return rows, int(total)
 
 
 def visit_row(

@@ -18,6 +18,8 @@ READ_EVENTS: Final = "read-events"
 READ_AUDIT: Final = "read-audit"
 MANAGE_KEYS: Final = "manage-keys"
 MANAGE_SCHEDULES: Final = "manage-schedules"
+MANAGE_WEBHOOKS: Final = "manage-webhooks"
+IMPORT_BUNDLES: Final = "import-bundles"
 
 GRANTS: Final[dict[str, frozenset[str]]] = {
     READ_VISITS: frozenset({ADMIN, SCHEDULER, VIEWER}),
@@ -28,6 +30,10 @@ GRANTS: Final[dict[str, frozenset[str]]] = {
     MANAGE_KEYS: frozenset({ADMIN}),
     # Hours, exceptions, blocks, capacity: the clinic's scheduling staff (SPEC section 12).
     MANAGE_SCHEDULES: frozenset({ADMIN, SCHEDULER}),
+    # Subscriptions (their URLs and secrets, replays) and catalog bundles: "admin
+    # (everything: operators, keys, webhooks, settings)" (SPEC section 12).
+    MANAGE_WEBHOOKS: frozenset({ADMIN}),
+    IMPORT_BUNDLES: frozenset({ADMIN}),
 }
 
 

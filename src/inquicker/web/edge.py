@@ -20,6 +20,9 @@ from inquicker.web.responses import error_response
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_HEAD_BYTES = 16 * 1024
+# Paths that take a file upload, with their own limit: the console's bundle upload takes a
+# whole health system's catalog (the CLI's `inquicker import` reads the same files).
+UPLOAD_LIMITS: dict[str, int] = {"/admin/bundle": 20 * 1024 * 1024}
 
 
 def body_too_large(limit: int = MAX_BODY_BYTES) -> ApiError:
@@ -89,16 +92,16 @@ class Edge:
         if head > self.max_head:
             await error_response(head_too_large(self.max_head))(scope, receive, send)
             return
-        if declared is not None and not (declared.isdigit() and int(declared) <= self.max_body):
-            await error_response(body_too_large(self.max_body))(scope, receive, send)
+        limit = UPLOAD_LIMITS.get(scope["path"], self.max_body)
+        if declared is not None and not (declared.isdigit() and int(declared) <= limit):
+            await error_response(body_too_large(limit))(scope, receive, send)
             return
-        await self.app(scope, self._counting(receive), send)
+        await self.app(scope, self._counting(receive, limit), send)
 
-    def _counting(self, receive: Receive) -> Receive:
+    def _counting(self, receive: Receive, limit: int) -> Receive:
         """``receive`` that refuses (413, an ApiError the app renders) once the streamed
         body passes the limit, so at most the limit plus one chunk is ever held."""
         seen = 0
-        limit = self.max_body
 
         async def counted() -> Message:
             nonlocal seen
