@@ -19,7 +19,10 @@ under the same key, what the SQL path found for each question it answered:
   collection) -> the page's (pk, id, meta) rows and the record count;
 - ``links``: (type, relationship, the parents' pks) -> the (parent pk, child pk, child id)
   pairs ``fetch_related`` returned, in its order;
-- ``pks``: (type, id) -> (pk, id) of the row a show or parent lookup found.
+- ``pks``: (type, id) -> (pk, id) of the row a show or parent lookup found;
+- ``compounds``: a page (or single resource) with its include paths and fieldsets -> its
+  primary and included objects as spliced from the above, so a repeated question only
+  joins them with its own page links.
 
 A request whose every answer is in the table (``warm``) runs no statement for its document;
 any miss sends the whole request down the SQL path, which fills the table. Recorded answers
@@ -53,6 +56,8 @@ Render = Callable[[RequestContext, Resource, Item, Collection[str] | None], dict
 Link = tuple[int, int, str]  # (parent pk, child pk, child id)
 # ((pk, id, meta), ...), total
 PageRows = tuple[tuple[tuple[int, str, dict[str, Any] | None], ...], int]
+# (primary objects, included objects) as orjson.Fragment lists.
+Compound = tuple[list[Any], list[Any]]
 
 
 @dataclass
@@ -61,6 +66,7 @@ class _Table:
     pages: dict[Hashable, PageRows] = field(default_factory=dict)
     links: dict[Hashable, tuple[Link, ...]] = field(default_factory=dict)
     pks: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    compounds: dict[Hashable, Compound] = field(default_factory=dict)
     size: int = 0
 
     def room(self, cost: int) -> bool:
@@ -132,17 +138,20 @@ def kept(
     ctx: RequestContext,
     objects: Iterable[tuple[Resource, Item]],
     fields: Mapping[str, Collection[str]],
-) -> list[Any] | None:
-    """Like ``spliced`` for items whose objects are all in the table (no attributes needed);
-    None if any is not."""
+) -> tuple[list[Any], int] | None:
+    """Like ``spliced`` for items whose objects are all in the table (no attributes needed),
+    with the bytes copied to append meta; None if any object is not kept."""
     table = _table(ctx).objects
     out: list[Any] = []
+    copied = 0
     for resource, item in objects:
         body = table.get(_key(resource, item, fields))
         if body is None:
             return None
+        if item.meta:
+            copied += len(body)
         out.append(_with_meta(body, item))
-    return out
+    return out, copied
 
 
 class Miss(Exception):  # noqa: N818 -- not an error: a cue to take the SQL path
@@ -180,3 +189,16 @@ def remember_pk(ctx: RequestContext, type_: str, id_: str, pk: int, found_id: st
     table = _table(ctx)
     if (type_, id_) not in table.pks and table.room(ROW_BYTES):
         table.pks[(type_, id_)] = (pk, found_id)
+
+
+def compound(ctx: RequestContext, key: Hashable) -> Compound | None:
+    return _table(ctx).compounds.get(key)
+
+
+def remember_compound(ctx: RequestContext, key: Hashable, parts: Compound, copied: int) -> None:
+    """``copied``: bytes of objects copied to append their meta (the others share the kept
+    objects' bytes)."""
+    table = _table(ctx)
+    cost = ROW_BYTES * (1 + len(parts[0]) + len(parts[1])) + copied
+    if key not in table.compounds and table.room(cost):
+        table.compounds[key] = parts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -158,20 +158,28 @@ def _warm_compound(
     ctx: RequestContext,
     registry: Registry,
     resource: Resource,
-    items: list[Item],
+    items: Callable[[], list[Item]],
     query: Query,
-) -> tuple[list[Any], list[Any]] | None:
+    key: Hashable,
+) -> fragments.Compound | None:
     """``_compound(splice=True)`` from recorded answers and kept objects alone (no SQL), or
-    None when anything it needs is not in the table."""
+    None when anything it needs is not in the table. ``key`` names the question (page or
+    single resource); the answer is kept under it with the include paths and fieldsets."""
     if not REPLAY:
         return None
+    fields_key = tuple(sorted((t, tuple(sorted(f))) for t, f in query.fields.items()))
+    compound_key = ("compound", key, query.include, fields_key)
+    done = fragments.compound(ctx, compound_key)
+    if done is not None:
+        return done
     included: Included = {}
+    primaries = items()
     try:
         resolve_includes(
             ctx,
             registry,
             resource,
-            items,
+            primaries,
             query.include_tree(),
             query,
             included,
@@ -179,13 +187,17 @@ def _warm_compound(
         )
     except fragments.Miss:
         return None
-    primary = {(resource.type, i.pk) for i in items}
-    data = fragments.kept(ctx, [(resource, i) for i in items], query.fields)
+    primary = {(resource.type, i.pk) for i in primaries}
+    data = fragments.kept(ctx, [(resource, i) for i in primaries], query.fields)
     if data is None:
         return None
-    rest = [pair for key, pair in included.items() if key not in primary]
+    rest = [pair for k, pair in included.items() if k not in primary]
     others = fragments.kept(ctx, rest, query.fields)
-    return None if others is None else (data, others)
+    if others is None:
+        return None
+    parts = (data[0], others[0])
+    fragments.remember_compound(ctx, compound_key, parts, data[1] + others[1])
+    return parts
 
 
 def _filter_key(query: Query) -> tuple[tuple[str, str], ...]:
@@ -228,8 +240,11 @@ def list_resources(
         recorded = fragments.page(ctx, key)
         if recorded is not None:
             rows, total = recorded
-            replayed = [Item(pk=pk, id=id_, attributes={}, meta=meta) for pk, id_, meta in rows]
-            warm = _warm_compound(ctx, registry, resource, replayed, query)
+
+            def replayed() -> list[Item]:
+                return [Item(pk=pk, id=id_, attributes={}, meta=meta) for pk, id_, meta in rows]
+
+            warm = _warm_compound(ctx, registry, resource, replayed, query, key)
             if warm is not None:
                 return _collection(query, params, request_url, total, *warm)
     lq = _apply_filters(ctx, resource, query)
@@ -286,8 +301,15 @@ def show_resource(
     query = _query(ctx, registry, resource, params, collection=False)
     found = fragments.pk_of(ctx, resource.type, id_) if REPLAY else None
     if found is not None:
-        items = [Item(pk=found[0], id=found[1], attributes={})]
-        warm = _warm_compound(ctx, registry, resource, items, query)
+        pk, found_id = found
+        warm = _warm_compound(
+            ctx,
+            registry,
+            resource,
+            lambda: [Item(pk=pk, id=found_id, attributes={})],
+            query,
+            ("show", resource.type, id_),
+        )
         if warm is not None:
             return _single(ctx, resource, id_, query, *warm)
     items = fetch_items(ctx, resource, [resource.id_column == id_], query.fields.get(resource.type))
