@@ -19,7 +19,9 @@ under the same key, what the SQL path found for each question it answered:
   collection) -> the page's (pk, id, meta) rows and the record count;
 - ``links``: (type, relationship, the parents' pks) -> the (parent pk, child pk, child id)
   pairs ``fetch_related`` returned, in its order;
-- ``pks``: (type, id) -> (pk, id) of the row a show or parent lookup found;
+- ``pks``: (lookup, type, id) -> (pk, id) of the row a show (first in default order) or a
+  parent lookup (``find_pk``) found, kept apart as the two may pick differently among rows
+  sharing an id across a site's health systems;
 - ``compounds``: a page (or single resource) with its include paths and fieldsets -> its
   primary and included objects as spliced from the above, so a repeated question only
   joins them with its own page links.
@@ -65,7 +67,7 @@ class _Table:
     objects: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
     pages: dict[Hashable, PageRows] = field(default_factory=dict)
     links: dict[Hashable, tuple[Link, ...]] = field(default_factory=dict)
-    pks: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    pks: dict[tuple[str, str, str], tuple[int, str]] = field(default_factory=dict)
     compounds: dict[Hashable, Compound] = field(default_factory=dict)
     size: int = 0
 
@@ -181,14 +183,17 @@ def remember_links(ctx: RequestContext, key: Hashable, pairs: Sequence[Link]) ->
         table.links[key] = tuple(pairs)
 
 
-def pk_of(ctx: RequestContext, type_: str, id_: str) -> tuple[int, str] | None:
-    return _table(ctx).pks.get((type_, id_))
+def pk_of(ctx: RequestContext, lookup: str, type_: str, id_: str) -> tuple[int, str] | None:
+    return _table(ctx).pks.get((lookup, type_, id_))
 
 
-def remember_pk(ctx: RequestContext, type_: str, id_: str, pk: int, found_id: str) -> None:
+def remember_pk(
+    ctx: RequestContext, lookup: str, type_: str, id_: str, pk: int, found_id: str
+) -> None:
     table = _table(ctx)
-    if (type_, id_) not in table.pks and table.room(ROW_BYTES):
-        table.pks[(type_, id_)] = (pk, found_id)
+    key = (lookup, type_, id_)
+    if key not in table.pks and table.room(ROW_BYTES):
+        table.pks[key] = (pk, found_id)
 
 
 def compound(ctx: RequestContext, key: Hashable) -> Compound | None:

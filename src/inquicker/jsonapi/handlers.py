@@ -299,7 +299,7 @@ def show_resource(
 ) -> dict[str, Any]:
     """A single resource document; 404 when the id is not visible to this tenant."""
     query = _query(ctx, registry, resource, params, collection=False)
-    found = fragments.pk_of(ctx, resource.type, id_) if REPLAY else None
+    found = fragments.pk_of(ctx, "show", resource.type, id_) if REPLAY else None
     if found is not None:
         pk, found_id = found
         warm = _warm_compound(
@@ -315,7 +315,7 @@ def show_resource(
     items = fetch_items(ctx, resource, [resource.id_column == id_], query.fields.get(resource.type))
     if not items:
         raise not_found(f"No {resource.type} with id '{id_}'.")
-    fragments.remember_pk(ctx, resource.type, id_, items[0].pk, items[0].id)
+    fragments.remember_pk(ctx, "show", resource.type, id_, items[0].pk, items[0].id)
     data, included = _compound(ctx, registry, resource, items[:1], query, splice=True)
     return _single(ctx, resource, id_, query, data, included)
 
@@ -335,14 +335,14 @@ def _single(
 
 
 def _parent(ctx: RequestContext, resource: Resource, id_: str) -> int:
-    found = fragments.pk_of(ctx, resource.type, id_) if REPLAY else None
+    found = fragments.pk_of(ctx, "parent", resource.type, id_) if REPLAY else None
     if found is not None:
         return found[0]
     pk = find_pk(ctx, resource, id_)
     if pk is None:
         raise not_found(f"No {resource.type} with id '{id_}'.")
     # find_pk does not read the id back; equal here (an exact match on the id column).
-    fragments.remember_pk(ctx, resource.type, id_, pk, id_)
+    fragments.remember_pk(ctx, "parent", resource.type, id_, pk, id_)
     return pk
 
 
