@@ -41,8 +41,9 @@ class Memo(BoundedCache[Hashable, Any]):
 
         When a value that is expensive to build lapses (every TTL), the request threads
         in flight would otherwise all build it at once: the provider search's location
-        index (a read of every active schedule) cost 8 builds each 10 s, half the CPU of
-        a loaded worker (``bench/suite.py --profile providers-near``). Callers for the
+        index (a read of every active schedule), built by all 8 threads every 10 s, was
+        69% of a loaded worker's samples (``bench/suite.py --profile providers-near``,
+        issue 15). Callers for the
         same key wait for the one building it (each in its own transaction: readers do
         not block each other's reads) and take its value.
         """
