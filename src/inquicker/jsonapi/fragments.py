@@ -27,9 +27,9 @@ under the same key, what the SQL path found for each question it answered:
   joins them with its own page links.
 
 A request whose every answer is in the table (``warm``) runs no statement for its document;
-any miss sends the whole request down the SQL path, which fills the table. Recorded answers
-are exactly the SQL path's (same transaction kind, same data version and process
-generation), so the documents are the same bytes (tests/search/test_replay.py).
+any miss sends the whole request down the SQL path, which fills the table. Answers are
+recorded by the SQL path itself under the table's data version and process generation, so
+replayed documents are the same bytes (tests/search/test_replay.py).
 
 The table is one catalog-memo entry per tenant, data version, process change generation and
 link base (so it lapses with the memo's TTL like every other memoised catalog value) and
