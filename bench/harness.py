@@ -270,6 +270,9 @@ class LoadResult:
     bytes_per_response: int
     errors: int  # HTTP status >= 400, timeouts and socket errors
     exhausted: bool  # a LIMIT run used up its list (the duration is the thread's own)
+    # CPU time of the server's worker per completed request (user + system, every thread,
+    # until it is idle again): steadier than req/s on a machine other work shares.
+    server_cpu_ms: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

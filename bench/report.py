@@ -36,7 +36,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     """The results as a Markdown table."""
     head = (
         "| scenario | URLs | cache | req/s | p50 ms | p99 ms | body bytes | ceiling req/s "
-        "| ratio | errors |\n|---|---|---|--:|--:|--:|--:|--:|--:|--:|\n"
+        "| ratio | server CPU ms/req | errors |\n|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n"
     )
     lines = []
     for r in rows:
@@ -45,7 +45,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['scenario']} | {r['urls']} | {r['cache']} | {_num(r['rps'], 0)}{note} | "
             f"{_num(r['p50_ms'], 2)} | {_num(r['p99_ms'], 2)} | {r.get('body_bytes') or '-'} | "
-            f"{_num(r.get('ceiling_rps'), 0)} | {ratio} | {r['errors']} |"
+            f"{_num(r.get('ceiling_rps'), 0)} | {ratio} | {_num(r.get('server_cpu_ms'), 2)} | "
+            f"{r['errors']} |"
         )
     return head + "\n".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from bench.harness import (
     LoadResult,
     Request,
     Server,
+    cpu_seconds,
     run_wrk,
     wait_idle,
     write_requests,
@@ -75,6 +77,8 @@ class Runner:
         limit: int = 0,
     ) -> LoadResult:
         path = self.requests_file(requests)
+        pid = server.worker_pid()
+        cpu_before = cpu_seconds(pid)
         result = run_wrk(
             self.wrk,
             server.base,
@@ -84,10 +88,12 @@ class Runner:
             nonce=f"r{self.runs}" if distinct else None,
             limit=limit,
         )
-        waited = wait_idle(server.worker_pid())
+        waited = wait_idle(pid)
         if waited > 1:
             print(f"  (the server finished abandoned requests for {waited:.1f} s)", flush=True)
-        return result
+        used = cpu_seconds(pid) - cpu_before
+        per_request = round(used * 1000 / result.requests, 3) if result.requests else None
+        return replace(result, server_cpu_ms=per_request)
 
     def ceiling_for(self, size: int) -> LoadResult:
         if size not in self.ceilings:
@@ -121,6 +127,7 @@ class Runner:
         print(
             f"  {scenario:<19} {urls:<8} {result.rps:>9,.0f} req/s  p50 {result.p50_ms:6.2f} ms"
             f"  p99 {result.p99_ms:7.2f} ms  {body:>7} B  ceiling {ceiling.rps:>7,.0f}"
+            f"  server CPU {result.server_cpu_ms or 0:.2f} ms/req"
             f"  errors {result.errors}{'  (list used up)' if result.exhausted else ''}",
             flush=True,
         )

@@ -7,9 +7,10 @@ bounds how long a change made outside the importer can go unseen.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from inquicker.cache import BoundedCache
 
@@ -18,6 +19,8 @@ from inquicker.cache import BoundedCache
 # the 10 s TTL it still holds every schedule a worker can touch in that time.
 MAX_ENTRIES = 4_000
 TTL_SECONDS = 10.0
+
+T = TypeVar("T")
 
 
 class Memo(BoundedCache[Hashable, Any]):
@@ -30,3 +33,33 @@ class Memo(BoundedCache[Hashable, Any]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(max_entries, ttl=ttl, clock=clock)
+        self._building: dict[Hashable, threading.Lock] = {}
+        self._building_guard = threading.Lock()
+
+    def once(self, key: Hashable, build: Callable[[], T]) -> T:
+        """The live value under ``key``, built by one caller at a time.
+
+        When a value that is expensive to build lapses (every TTL), the request threads
+        in flight would otherwise all build it at once: the provider search's location
+        index (a read of every active schedule), built by all 8 threads every 10 s, was
+        69% of a loaded worker's samples (``bench/suite.py --profile providers-near``,
+        issue 15). Callers for the
+        same key wait for the one building it (each in its own transaction: readers do
+        not block each other's reads) and take its value.
+        """
+        found: T | None = self.get(key, reading=True)
+        if found is not None:
+            return found
+        with self._building_guard:
+            lock = self._building.setdefault(key, threading.Lock())
+        try:
+            with lock:
+                found = self.get(key, reading=True)
+                if found is None:
+                    found = build()
+                    self.put(key, found)
+                return found
+        finally:
+            with self._building_guard:
+                if self._building.get(key) is lock:
+                    del self._building[key]

@@ -37,8 +37,11 @@ class Settings(BaseSettings):
     # a few threads keep a core busy; many only add switching (measured in bench/).
     threads: int = Field(default=8, ge=1, le=200)
     # Rendered catalog documents kept per worker, in bytes (least recently used out first);
-    # 0 turns the cache off. Availability and booking answers are never cached.
-    response_cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    # 0 turns the cache off. Availability and booking answers are never cached. 16 MiB:
+    # since a miss splices objects rendered once per data version (0.5-2 ms, not 1.4-15),
+    # more bytes buy little, and at 64 MiB the cache was most of a worker's peak RSS
+    # (269 vs 192 MB over bench/suite.py's memory phase; docs/performance.md, issue 15).
+    response_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
     # `inquicker serve` runs the webhook deliverer in a process of its own unless false
     # (then run `inquicker worker` separately, e.g. several of them on PostgreSQL).
     run_worker: bool = True

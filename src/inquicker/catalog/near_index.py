@@ -66,9 +66,10 @@ class Ranking:
 def located_schedules(ctx: ResourceContext) -> LocatedSchedules:
     """Memoised under the tenant's data version: schedules only change on import."""
     key = ("near-located", ctx.tenant.health_system_pks, ctx.tenant.data_versions, ctx.generation)
-    cached: LocatedSchedules | None = ctx.memo.get(key, reading=True)
-    if cached is not None:
-        return cached
+    return ctx.memo.once(key, lambda: _located_schedules(ctx))
+
+
+def _located_schedules(ctx: ResourceContext) -> LocatedSchedules:
     # The same rows the SQL path joins: the tenant's located locations, active schedules.
     stmt = (
         select(Location.pk, Location.latitude, Location.longitude, Schedule.provider_pk)
@@ -97,7 +98,6 @@ def located_schedules(ctx: ResourceContext) -> LocatedSchedules:
             for (plat, plng), _ in by_location.values()
         ),
     )
-    ctx.memo.put(key, located)
     return located
 
 
@@ -112,13 +112,12 @@ def ranking(
         ctx.generation,
         filter_key,
     )
-    cached: Ranking | None = ctx.memo.get(key, reading=True)
-    if cached is not None:
-        return cached
-    order = tuple(ordered_pks(ctx, resource, lq.where))
-    ranked = Ranking(order=order, rank={pk: i for i, pk in enumerate(order)})
-    ctx.memo.put(key, ranked)
-    return ranked
+
+    def build() -> Ranking:
+        order = tuple(ordered_pks(ctx, resource, lq.where))
+        return Ranking(order=order, rank={pk: i for i, pk in enumerate(order)})
+
+    return ctx.memo.once(key, build)
 
 
 def near_page(

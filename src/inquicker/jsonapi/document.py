@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.fetch import Item, fetch_related
 from inquicker.jsonapi.query import Query
-from inquicker.jsonapi.resource import Registry, Resource
+from inquicker.jsonapi.resource import Registry, Rel, Resource
 
 Included = dict[tuple[str, int], tuple[Resource, Item]]
+# (parent resource, relationship, target, parent pks, target fieldset) -> (parent pk, child)
+# pairs, as ``fetch_related`` answers (the SQL path) or a record of its answer replays.
+Related = Callable[
+    [Resource, Rel, Resource, Sequence[int], Collection[str] | None], list[tuple[int, Item]]
+]
+
+
+def related_rows(ctx: ResourceContext) -> Related:
+    """``fetch_related`` in this request's transaction."""
+
+    def related(
+        parent: Resource,
+        rel: Rel,
+        target: Resource,
+        parent_pks: Sequence[int],
+        fieldset: Collection[str] | None,
+    ) -> list[tuple[int, Item]]:
+        return fetch_related(ctx, rel, target, parent_pks, fieldset)
+
+    return related
 
 
 def resolve_includes(
@@ -22,16 +42,17 @@ def resolve_includes(
     tree: dict[str, Any],
     query: Query,
     included: Included,
+    related: Related | None = None,
 ) -> None:
     """Load every included relationship of ``items`` (recursively), setting their linkage."""
+    if related is None:
+        related = related_rows(ctx)
     for name, subtree in tree.items():
         rel = resource.relationship(name)
         if rel is None:  # validated by the query parser; defensive for nested trees
             continue
         target = registry[rel.target]
-        pairs = fetch_related(
-            ctx, rel, target, [i.pk for i in items], query.fields.get(target.type)
-        )
+        pairs = related(resource, rel, target, [i.pk for i in items], query.fields.get(target.type))
         by_parent: dict[int, list[Item]] = {}
         children: dict[int, Item] = {}
         for parent_pk, child in pairs:
@@ -50,7 +71,7 @@ def resolve_includes(
             included[(target.type, child.pk)] = (target, child)
         if subtree:
             resolve_includes(
-                ctx, registry, target, list(children.values()), subtree, query, included
+                ctx, registry, target, list(children.values()), subtree, query, included, related
             )
 
 

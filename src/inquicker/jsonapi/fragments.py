@@ -1,4 +1,5 @@
-"""Resource objects serialised once per data version and spliced into collection pages.
+"""Resource objects serialised once per data version and spliced into documents, and what
+lets a warm request build its document from them without SQL.
 
 Building a resource object (links of every relationship, attribute dicts) and serialising
 it was ~55% of an uncached provider search page with include=schedules (250 objects,
@@ -10,14 +11,34 @@ page with ``orjson.Fragment``; the only per-request part, ``meta`` (e.g. near's 
 is appended to the cached bytes (it is the object's last member either way, so the
 document is byte-for-byte what rendering it would give).
 
-The table is one catalog-memo entry per tenant, data version and link base (so it lapses
-with the memo's TTL like every other memoised catalog value) and stops growing at
-``MAX_BYTES``: past that, objects are rendered per request as before.
+Once the objects were kept, reading the rows they are rendered from was most of an
+uncached page (issue 15: ``fetch_items``/``fetch_related`` ~50%). So the table also keeps,
+under the same key, what the SQL path found for each question it answered:
+
+- ``pages``: a list query (resource, parsed filters, sort, window, parent of a related
+  collection) -> the page's (pk, id, meta) rows and the record count;
+- ``links``: (type, relationship, the parents' pks) -> the (parent pk, child pk, child id)
+  pairs ``fetch_related`` returned, in its order;
+- ``pks``: (lookup, type, id) -> (pk, id) of the row a show (first in default order) or a
+  parent lookup (``find_pk``) found, kept apart as the two may pick differently among rows
+  sharing an id across a site's health systems;
+- ``compounds``: a page (or single resource) with its include paths and fieldsets -> its
+  primary and included objects as spliced from the above, so a repeated question only
+  joins them with its own page links.
+
+A request whose every answer is in the table (``warm``) runs no statement for its document;
+any miss sends the whole request down the SQL path, which fills the table. Answers are
+recorded by the SQL path itself under the table's data version and process generation, so
+replayed documents are the same bytes (tests/search/test_replay.py).
+
+The table is one catalog-memo entry per tenant, data version, process change generation and
+link base (so it lapses with the memo's TTL like every other memoised catalog value) and
+stops growing at ``MAX_BYTES``: past that, requests take the SQL path as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,14 +50,34 @@ from inquicker.jsonapi.resource import Resource
 
 # ~ 9,000 objects of a provider search page; bounds a worker's table (one per tenant).
 MAX_BYTES = 16 * 1024 * 1024
+# Approximate bytes of a recorded row (a tuple of small ints and a short id, dict slot):
+# counted against MAX_BYTES with the objects so the whole table stays bounded.
+ROW_BYTES = 120
 
 Render = Callable[[ResourceContext, Resource, Item, Collection[str] | None], dict[str, Any]]
+Link = tuple[int, int, str]  # (parent pk, child pk, child id)
+# ((pk, id, meta), ...), total
+PageRows = tuple[tuple[tuple[int, str, dict[str, Any] | None], ...], int]
+# (primary objects, included objects) as orjson.Fragment lists.
+Compound = tuple[list[Any], list[Any]]
 
 
 @dataclass
 class _Table:
     objects: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
+    pages: dict[Hashable, PageRows] = field(default_factory=dict)
+    links: dict[Hashable, tuple[Link, ...]] = field(default_factory=dict)
+    pks: dict[tuple[str, str, str], tuple[int, str]] = field(default_factory=dict)
+    compounds: dict[Hashable, Compound] = field(default_factory=dict)
     size: int = 0
+
+    def room(self, cost: int) -> bool:
+        # The bound is approximate under concurrent requests (two threads may store the
+        # same answer, equal either way): close enough for a memory bound.
+        if self.size + cost > MAX_BYTES:
+            return False
+        self.size += cost
+        return True
 
 
 def _table(ctx: ResourceContext) -> _Table:
@@ -54,6 +95,24 @@ def _table(ctx: ResourceContext) -> _Table:
     return table
 
 
+def _key(resource: Resource, item: Item, fields: Mapping[str, Collection[str]]) -> tuple[Any, ...]:
+    fieldset = fields.get(resource.type)
+    # The linkage's content is fixed by the data version; which relationships carry it
+    # depends on the include paths, so their names are part of the key.
+    return (
+        resource.type,
+        item.pk,
+        None if fieldset is None else tuple(sorted(fieldset)),
+        tuple(sorted(item.linkage)),
+    )
+
+
+def _with_meta(body: bytes, item: Item) -> Any:
+    if item.meta:
+        body = b"".join((body[:-1], b',"meta":', orjson.dumps(item.meta), b"}"))
+    return orjson.Fragment(body)
+
+
 def spliced(
     ctx: ResourceContext,
     objects: Iterable[tuple[Resource, Item]],
@@ -65,26 +124,86 @@ def spliced(
     table = _table(ctx)
     out: list[Any] = []
     for resource, item in objects:
-        fieldset = fields.get(resource.type)
-        # The linkage's content is fixed by the data version; which relationships carry
-        # it depends on the include paths, so their names are part of the key.
-        key = (
-            resource.type,
-            item.pk,
-            None if fieldset is None else tuple(sorted(fieldset)),
-            tuple(sorted(item.linkage)),
-        )
+        key = _key(resource, item, fields)
         body = table.objects.get(key)
         if body is None:
             meta, item.meta = item.meta, None
-            body = orjson.dumps(render(ctx, resource, item, fieldset))
+            body = orjson.dumps(render(ctx, resource, item, fields.get(resource.type)))
             item.meta = meta
-            # The bound is approximate under concurrent requests (two threads may store
-            # the same object, with equal bytes): close enough for a memory bound.
-            if table.size + len(body) <= MAX_BYTES:
+            if table.room(len(body)):
                 table.objects[key] = body
-                table.size += len(body)
-        if item.meta:
-            body = b"".join((body[:-1], b',"meta":', orjson.dumps(item.meta), b"}"))
-        out.append(orjson.Fragment(body))
+        out.append(_with_meta(body, item))
     return out
+
+
+def kept(
+    ctx: ResourceContext,
+    objects: Iterable[tuple[Resource, Item]],
+    fields: Mapping[str, Collection[str]],
+) -> tuple[list[Any], int] | None:
+    """Like ``spliced`` for items whose objects are all in the table (no attributes needed),
+    with the bytes copied to append meta; None if any object is not kept."""
+    table = _table(ctx).objects
+    out: list[Any] = []
+    copied = 0
+    for resource, item in objects:
+        body = table.get(_key(resource, item, fields))
+        if body is None:
+            return None
+        if item.meta:
+            copied += len(body)
+        out.append(_with_meta(body, item))
+    return out, copied
+
+
+class Miss(Exception):  # noqa: N818 -- not an error: a cue to take the SQL path
+    """A warm request needed an answer the table does not have: take the SQL path."""
+
+
+def page(ctx: ResourceContext, key: Hashable) -> PageRows | None:
+    return _table(ctx).pages.get(key)
+
+
+def remember_page(ctx: ResourceContext, key: Hashable, rows: PageRows) -> None:
+    table = _table(ctx)
+    if key not in table.pages and table.room(ROW_BYTES * (1 + len(rows[0]))):
+        table.pages[key] = rows
+
+
+def links(ctx: ResourceContext, key: Hashable) -> tuple[Link, ...]:
+    found = _table(ctx).links.get(key)
+    if found is None:
+        raise Miss
+    return found
+
+
+def remember_links(ctx: ResourceContext, key: Hashable, pairs: Sequence[Link]) -> None:
+    table = _table(ctx)
+    if key not in table.links and table.room(ROW_BYTES * (1 + len(pairs))):
+        table.links[key] = tuple(pairs)
+
+
+def pk_of(ctx: ResourceContext, lookup: str, type_: str, id_: str) -> tuple[int, str] | None:
+    return _table(ctx).pks.get((lookup, type_, id_))
+
+
+def remember_pk(
+    ctx: ResourceContext, lookup: str, type_: str, id_: str, pk: int, found_id: str
+) -> None:
+    table = _table(ctx)
+    key = (lookup, type_, id_)
+    if key not in table.pks and table.room(ROW_BYTES):
+        table.pks[key] = (pk, found_id)
+
+
+def compound(ctx: ResourceContext, key: Hashable) -> Compound | None:
+    return _table(ctx).compounds.get(key)
+
+
+def remember_compound(ctx: ResourceContext, key: Hashable, parts: Compound, copied: int) -> None:
+    """``copied``: bytes of objects copied to append their meta (the others share the kept
+    objects' bytes)."""
+    table = _table(ctx)
+    cost = ROW_BYTES * (1 + len(parts[0]) + len(parts[1])) + copied
+    if key not in table.compounds and table.room(cost):
+        table.compounds[key] = parts

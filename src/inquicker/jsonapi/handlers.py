@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Hashable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement
 
+from inquicker.jsonapi import fragments
 from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.document import (
     Included,
+    Related,
     included_objects,
     page_links,
+    related_rows,
     resolve_includes,
     resource_object,
 )
@@ -27,9 +30,12 @@ from inquicker.jsonapi.fetch import (
 )
 from inquicker.jsonapi.fragments import spliced
 from inquicker.jsonapi.query import Query, parse_query
-from inquicker.jsonapi.resource import ListQuery, Registry, Resource
+from inquicker.jsonapi.resource import ListQuery, Registry, Rel, Resource
 
 Params = Sequence[tuple[str, str]]
+# Warm requests are answered from recorded pages, links and kept objects (no SQL); tests
+# switch this off to compare with the SQL path.
+REPLAY = True
 
 
 def _query(
@@ -80,9 +86,13 @@ def _compound(
     splice: bool = False,
 ) -> tuple[list[Any], list[Any]]:
     """Primary and included resource objects; ``splice``: as pre-serialised fragments
-    (collection pages, the large documents; see jsonapi.fragments)."""
+    (see jsonapi.fragments), the relationships read recorded for warm requests."""
     included: Included = {}
-    resolve_includes(ctx, registry, resource, items, query.include_tree(), query, included)
+    tree = query.include_tree()
+    if splice:
+        resolve_includes(ctx, registry, resource, items, tree, query, included, _recording(ctx))
+    else:
+        resolve_includes(ctx, registry, resource, items, tree, query, included)
     primary = {(resource.type, i.pk) for i in items}
     if splice:
         data = spliced(ctx, [(resource, i) for i in items], query.fields, resource_object)
@@ -93,9 +103,121 @@ def _compound(
     return data, included_objects(ctx, included, primary, query)
 
 
+def _links_key(parent: Resource, rel: Rel, parent_pks: Sequence[int]) -> tuple[Any, ...]:
+    return ("links", parent.type, rel.name, tuple(parent_pks))
+
+
+def _recording(ctx: ResourceContext) -> Related:
+    """``fetch_related``, its answers kept for warm requests (fragments.links)."""
+    fetch = related_rows(ctx)
+
+    def related(
+        parent: Resource,
+        rel: Rel,
+        target: Resource,
+        parent_pks: Sequence[int],
+        fieldset: Collection[str] | None,
+    ) -> list[tuple[int, Item]]:
+        pairs = fetch(parent, rel, target, parent_pks, fieldset)
+        fragments.remember_links(
+            ctx,
+            _links_key(parent, rel, parent_pks),
+            [(parent_pk, child.pk, child.id) for parent_pk, child in pairs],
+        )
+        return pairs
+
+    return related
+
+
+def _replaying(ctx: ResourceContext) -> Related:
+    """Recorded ``fetch_related`` answers, as Items without attributes (their objects must
+    be kept too); ``fragments.Miss`` when one was never recorded."""
+
+    def related(
+        parent: Resource,
+        rel: Rel,
+        target: Resource,
+        parent_pks: Sequence[int],
+        fieldset: Collection[str] | None,
+    ) -> list[tuple[int, Item]]:
+        children: dict[int, Item] = {}  # one Item per child, as fetch_related gives
+        pairs: list[tuple[int, Item]] = []
+        for parent_pk, child_pk, child_id in fragments.links(
+            ctx, _links_key(parent, rel, parent_pks)
+        ):
+            child = children.get(child_pk)
+            if child is None:
+                child = children[child_pk] = Item(pk=child_pk, id=child_id, attributes={})
+            pairs.append((parent_pk, child))
+        return pairs
+
+    return related
+
+
+def _warm_compound(
+    ctx: ResourceContext,
+    registry: Registry,
+    resource: Resource,
+    items: Callable[[], list[Item]],
+    query: Query,
+    key: Hashable,
+) -> fragments.Compound | None:
+    """``_compound(splice=True)`` from recorded answers and kept objects alone (no SQL), or
+    None when anything it needs is not in the table. ``key`` names the question (page or
+    single resource); the answer is kept under it with the include paths and fieldsets."""
+    if not REPLAY:
+        return None
+    fields_key = tuple(sorted((t, tuple(sorted(f))) for t, f in query.fields.items()))
+    compound_key = ("compound", key, query.include, fields_key)
+    done = fragments.compound(ctx, compound_key)
+    if done is not None:
+        return done
+    included: Included = {}
+    primaries = items()
+    try:
+        resolve_includes(
+            ctx,
+            registry,
+            resource,
+            primaries,
+            query.include_tree(),
+            query,
+            included,
+            _replaying(ctx),
+        )
+    except fragments.Miss:
+        return None
+    primary = {(resource.type, i.pk) for i in primaries}
+    data = fragments.kept(ctx, [(resource, i) for i in primaries], query.fields)
+    if data is None:
+        return None
+    rest = [pair for k, pair in included.items() if k not in primary]
+    others = fragments.kept(ctx, rest, query.fields)
+    if others is None:
+        return None
+    parts = (data[0], others[0])
+    fragments.remember_compound(ctx, compound_key, parts, data[1] + others[1])
+    return parts
+
+
 def _filter_key(query: Query) -> tuple[tuple[str, str], ...]:
     # Parsed filter values are lists, strings, booleans and numbers: their repr names them.
     return tuple(sorted((name, repr(value)) for name, value in query.filters.items()))
+
+
+def _page_key(resource: Resource, query: Query, parent: Hashable | None) -> tuple[Any, ...]:
+    # Everything the page and its count depend on besides the data version (the table's
+    # key): the parsed filters, the sort, the window and, for a related collection, its
+    # parent. Fieldsets and includes shape the objects, not which rows are on the page.
+    return (
+        "page",
+        resource.type,
+        _filter_key(query),
+        query.sort,
+        query.offset,
+        query.page_size,
+        parent,
+    )
 
 
 def list_resources(
@@ -105,9 +227,26 @@ def list_resources(
     params: Params,
     request_url: str,
     extra_where: Sequence[ColumnElement[bool]] = (),
+    parent: Hashable | None = None,
 ) -> dict[str, Any]:
-    """A paged collection document."""
+    """A paged collection document. ``extra_where`` restricts the list (a related
+    collection); ``parent`` then names that restriction for the table of recorded pages
+    (without it, such a list is not recorded)."""
     query = _query(ctx, registry, resource, params, collection=True)
+    key = _page_key(resource, query, parent) if parent is not None or not extra_where else None
+    if key is not None and REPLAY and not query.problems:
+        # A recorded page was computed with these very filters under this data version, so
+        # they resolve (unknown ids would have failed then) and need not be applied again.
+        recorded = fragments.page(ctx, key)
+        if recorded is not None:
+            rows, total = recorded
+
+            def replayed() -> list[Item]:
+                return [Item(pk=pk, id=id_, attributes={}, meta=meta) for pk, id_, meta in rows]
+
+            warm = _warm_compound(ctx, registry, resource, replayed, query, key)
+            if warm is not None:
+                return _collection(query, params, request_url, total, *warm)
     lq = _apply_filters(ctx, resource, query)
     lq.where.extend(extra_where)
     if lq.pager is not None and not query.sort and not extra_where:
@@ -130,7 +269,21 @@ def list_resources(
         item = fetched[pk]
         item.meta = meta or None
         items.append(item)
+    if key is not None:
+        rows = tuple((i.pk, i.id, i.meta) for i in items)
+        fragments.remember_page(ctx, key, (rows, total))
     data, included = _compound(ctx, registry, resource, items, query, splice=True)
+    return _collection(query, params, request_url, total, data, included)
+
+
+def _collection(
+    query: Query,
+    params: Params,
+    request_url: str,
+    total: int,
+    data: list[Any],
+    included: list[Any],
+) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "data": data,
         "meta": {"record-count": total},
@@ -146,10 +299,35 @@ def show_resource(
 ) -> dict[str, Any]:
     """A single resource document; 404 when the id is not visible to this tenant."""
     query = _query(ctx, registry, resource, params, collection=False)
+    found = fragments.pk_of(ctx, "show", resource.type, id_) if REPLAY else None
+    if found is not None:
+        pk, found_id = found
+        warm = _warm_compound(
+            ctx,
+            registry,
+            resource,
+            lambda: [Item(pk=pk, id=found_id, attributes={})],
+            query,
+            ("show", resource.type, id_),
+        )
+        if warm is not None:
+            return _single(ctx, resource, id_, query, *warm)
     items = fetch_items(ctx, resource, [resource.id_column == id_], query.fields.get(resource.type))
     if not items:
         raise not_found(f"No {resource.type} with id '{id_}'.")
-    data, included = _compound(ctx, registry, resource, items[:1], query)
+    fragments.remember_pk(ctx, "show", resource.type, id_, items[0].pk, items[0].id)
+    data, included = _compound(ctx, registry, resource, items[:1], query, splice=True)
+    return _single(ctx, resource, id_, query, data, included)
+
+
+def _single(
+    ctx: ResourceContext,
+    resource: Resource,
+    id_: str,
+    query: Query,
+    data: list[Any],
+    included: list[Any],
+) -> dict[str, Any]:
     doc: dict[str, Any] = {"data": data[0], "links": {"self": ctx.url(resource.type, id_)}}
     if query.include:
         doc["included"] = included
@@ -157,9 +335,14 @@ def show_resource(
 
 
 def _parent(ctx: ResourceContext, resource: Resource, id_: str) -> int:
+    found = fragments.pk_of(ctx, "parent", resource.type, id_) if REPLAY else None
+    if found is not None:
+        return found[0]
     pk = find_pk(ctx, resource, id_)
     if pk is None:
         raise not_found(f"No {resource.type} with id '{id_}'.")
+    # find_pk does not read the id back; equal here (an exact match on the id column).
+    fragments.remember_pk(ctx, "parent", resource.type, id_, pk, id_)
     return pk
 
 
@@ -191,6 +374,7 @@ def show_related(
             params,
             request_url,
             extra_where=[related_condition(rel, target, parent_pk)],
+            parent=(resource.type, rel.name, parent_pk),
         )
     query = _query(ctx, registry, target, params, collection=False)
     pairs = fetch_related(ctx, rel, target, [parent_pk], query.fields.get(target.type))
