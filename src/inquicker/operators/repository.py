@@ -160,13 +160,7 @@ def visits_page(
     not tell (a full page, or an empty one past the first)."""
     conds = _where(conn, f)
     order = [SORTS[name].desc() if desc else SORTS[name] for name, desc in sort]
-    stmt = (
-        _ROWS[with_patient]
-        .where(*conds)
-        .order_by(*order, Visit.pk)
-        .offset(offset)
-        .limit(limit)
-    )
+    stmt = _ROWS[with_patient].where(*conds).order_by(*order, Visit.pk).offset(offset).limit(limit)
     rows = list(conn.execute(stmt).all())
     if 0 < len(rows) < limit or (not rows and offset == 0):
         return rows, offset + len(rows)
