@@ -17,7 +17,11 @@ with a console session and an operator API token. Then, against real uvicorn pro
 3. **Audit cost**: the same single-visit read and 50-visit page, one at a time, against
    the server and against a second server whose audit writes are switched off
    (``app_without_audit`` below), interleaved: the median difference is what the audit
-   entries add to a request (target < 2 ms).
+   entries add to a request (target < 2 ms). On a shared machine that difference is
+   mostly scheduling noise and the WAL flush every write transaction pays, so two more
+   figures separate them: the commit floor (a one-row INSERT + COMMIT against a SELECT +
+   COMMIT) and ``audit.write`` itself in-process (its statement alone, and with the
+   commit).
 
 A PostgreSQL database named in ``--database-url`` is created for the run and dropped
 afterwards (``--keep`` keeps it); it must not exist yet.
@@ -70,7 +74,7 @@ from inquicker.catalog.schedule_models import Schedule  # noqa: E402
 from inquicker.console.web import COOKIE  # noqa: E402
 from inquicker.db.engine import make_engine, make_sessionmaker, transaction  # noqa: E402
 from inquicker.db.migrate import upgrade  # noqa: E402
-from inquicker.operators import accounts  # noqa: E402
+from inquicker.operators import accounts, audit  # noqa: E402
 from inquicker.operators.auth import start_session  # noqa: E402
 from inquicker.operators.models import Operator  # noqa: E402
 from inquicker.tenancy.models import HealthSystem, Site, SiteHealthSystem  # noqa: E402
@@ -242,6 +246,43 @@ def commit_floor(url: str, rounds: int) -> dict[str, float]:
     return {"write_commit_p50_ms": round(a, 3), "read_commit_p50_ms": round(b, 3)}
 
 
+def audit_write_cost(url: str, rounds: int) -> dict[str, Any]:
+    """audit.write itself, in-process and interleaved with an empty transaction: the
+    statement alone (rolled back) and the statement with its commit (the WAL flush)."""
+    engine = make_engine(url)
+    out: dict[str, Any] = {}
+    for entries in (1, 50):
+        records = [
+            audit.Record(EMAIL, "visit.read", None, f"{n:032x}", True, "127.0.0.1")
+            for n in range(entries)
+        ]
+        empty: list[float] = []
+        rolled: list[float] = []
+        committed: list[float] = []
+        with engine.connect() as conn:
+            for _ in range(rounds):
+                for into, write, keep in (
+                    (empty, False, False),
+                    (rolled, True, False),
+                    (committed, True, True),
+                ):
+                    began = time.perf_counter()
+                    with conn.begin() as txn:
+                        conn.execute(text("SELECT 1"))
+                        if write:
+                            audit.write(conn, datetime.now(UTC), *records)
+                        if not keep:
+                            txn.rollback()
+                    into.append((time.perf_counter() - began) * 1000)
+        base = statistics.median(empty)
+        out[f"{entries}_entries"] = {
+            "statement_ms": round(statistics.median(rolled) - base, 3),
+            "with_commit_ms": round(statistics.median(committed) - base, 3),
+        }
+    engine.dispose()
+    return out
+
+
 def _free_port() -> int:
     """A port nobody listens on now (other benchmarks may run on this machine)."""
     with socket.socket() as probe:
@@ -378,6 +419,8 @@ def main() -> None:
             print(f"audit cost {name}:", cost[name], flush=True)
         cost["commit_flush_floor"] = commit_floor(url, args.audit_rounds)
         print("commit flush floor:", cost["commit_flush_floor"], flush=True)
+        cost["in_process"] = audit_write_cost(url, args.audit_rounds)
+        print("audit.write in process:", cost["in_process"], flush=True)
         results["audit_cost"] = cost
         results["load_average_at_end"] = os.getloadavg()
         print(json.dumps(results, indent=2))

@@ -19,9 +19,9 @@ from inquicker.operators import roles
 from inquicker.operators.models import AuditEntry
 from inquicker.tenancy.models import HealthSystem
 from tests.booking_http.conftest import MakeApi
-from tests.booking_http.world import CHEN_PC, World
-from tests.console.helpers import Targets, login, make_targets
-from tests.operators.conftest import ROLES, Staff, email
+from tests.booking_http.world import CHEN_PC, Clock, World
+from tests.console.helpers import CSRF, Targets, login, make_targets
+from tests.operators.conftest import PASSWORD, ROLES, Staff, email
 
 # The login pages and logout: tried by their own tests.
 OPEN = {"GET /admin", "GET /admin/", "GET /admin/login", "POST /admin/login", "POST /admin/logout"}
@@ -228,3 +228,30 @@ def test_delete_needs_the_confirmation_and_replay_a_time(
     assert api.get(url).status_code == 404
     with session_factory() as session:
         assert session.scalar(select(WebhookSubscription.pk)) is None
+
+
+def test_wrong_password_lockout_and_expired_session(
+    make_api: MakeApi, world: World, staff: Staff, clock: Clock
+) -> None:
+    api = make_api()
+
+    def attempt(password: str) -> Response:
+        page = api.get("/admin/login")
+        token = CSRF.search(page.text)
+        assert token is not None
+        form = {"csrf": token.group(1), "email": email("viewer"), "password": password}
+        return api.post("/admin/login", data=form, follow_redirects=False)  # type: ignore[no-any-return]
+
+    wrong = attempt("not the password")
+    assert wrong.status_code == 401 and "Wrong e-mail, password or code." in wrong.text
+    for _ in range(9):
+        attempt("not the password")
+    locked = attempt(PASSWORD)  # right, but locked
+    assert locked.status_code == 401 and "locked for 15 minutes" in locked.text
+    clock.advance(minutes=16)
+    assert attempt(PASSWORD).status_code == 303
+    assert api.get("/admin/visits").status_code == 200
+    clock.advance(hours=12, minutes=1)  # sessions last 12 hours
+    expired = api.get("/admin/visits", follow_redirects=False)
+    assert expired.status_code == 303
+    assert expired.headers["location"] == "/admin/login?next=/admin/visits"
