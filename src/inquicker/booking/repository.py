@@ -24,6 +24,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from inquicker.booking.models import Visit, VisitToken
+from inquicker.booking.rules import effective_settings
+from inquicker.booking.visit_settings import VisitSettings
 from inquicker.catalog.models import AppointmentType, InsurancePlan, Location, Provider
 from inquicker.catalog.schedule_models import Schedule, SchedulePlan
 from inquicker.db.engine import WriteConflictError
@@ -43,8 +45,9 @@ class BookingFacts:
     age_limit_direction: str | None
     age_limit_threshold: int | None
     features: frozenset[str]
-    hs_visit_settings: dict[str, Any]
-    schedule_visit_settings: dict[str, Any]
+    # The configured settings in force (the schedule's over its health system's), validated
+    # once per load rather than once per booking: the facts are memoised per data version.
+    settings: VisitSettings
     accepted_plan_ids: frozenset[str]
 
 
@@ -92,8 +95,10 @@ def booking_facts(
         age_limit_direction=row.age_limit_direction,
         age_limit_threshold=row.age_limit_threshold,
         features=frozenset(row.features or ()),
-        hs_visit_settings=row.hs_settings or {},
-        schedule_visit_settings=row.visit_settings or {},
+        settings=effective_settings(
+            VisitSettings.model_validate(row.hs_settings or {}),
+            VisitSettings.model_validate(row.visit_settings or {}),
+        ),
         accepted_plan_ids=frozenset(plans),
     )
 

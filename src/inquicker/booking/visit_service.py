@@ -27,10 +27,9 @@ from inquicker.booking.repository import (
     token_by_jti,
     use_token,
 )
-from inquicker.booking.rules import Violation, check, effective_settings
+from inquicker.booking.rules import Violation, check
 from inquicker.booking.tokens import TokenClaims, refuse
 from inquicker.booking.visit_input import VisitInput
-from inquicker.booking.visit_settings import VisitSettings
 from inquicker.db.engine import WriteConflictError
 from inquicker.events.outbox import cached_schedule_facts, record_event, visit_payload
 from inquicker.jsonapi.errors import ApiError, ErrorObject
@@ -119,13 +118,9 @@ def _rule_violations(
         features=facts.features,
         accepted_plan_ids=facts.accepted_plan_ids,
     )
-    configured = effective_settings(
-        VisitSettings.model_validate(facts.hs_visit_settings),
-        VisitSettings.model_validate(facts.schedule_visit_settings),
-    )
     violations = [
         *builtin_violations(visit.attributes, context),
-        *check(configured.validations, visit.attributes, local_today),
+        *check(facts.settings.validations, visit.attributes, local_today),
     ]
     # A refused value was already reported by the parser; "blank" on top would be noise.
     return [v for v in violations if v.attribute not in visit.rejected]
