@@ -48,7 +48,10 @@ def read_request(conn: socket.socket) -> bytes | None:
     """One request (head and Content-Length body); None when the client closed."""
     data = b""
     while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
+        try:
+            chunk = conn.recv(65536)
+        except OSError:  # reset by a client that closed with an answer unread
+            return None
         if not chunk:
             return None
         data += chunk
@@ -75,7 +78,10 @@ def answering(*answers: bytes, close_after: int | None = None) -> Callable[..., 
                 if head is None:
                     return
                 seen.append(head)
-                conn.sendall(answers[min(n, len(answers) - 1)])
+                try:
+                    conn.sendall(answers[min(n, len(answers) - 1)])
+                except OSError:
+                    return  # the client closed without reading it all
                 n += 1
 
     return handle
@@ -190,3 +196,13 @@ def test_a_configured_proxy_keeps_httpx(monkeypatch: pytest.MonkeyPatch) -> None
     for name in ("HTTP_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     assert isinstance(make_client(1.0, 4), KeepAliveClient)
+
+
+def test_a_long_answer_is_not_read_to_its_end() -> None:
+    big = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"y" * 100000
+    with raw_server(answering(big)) as (base, _seen, connections):
+        client = KeepAliveClient(timeout=2.0)
+        answers = [client.post(base, b"{}", HEADERS) for _ in range(2)]
+        client.close()
+    assert [(a.status, a.excerpt) for a in answers] == [(200, b"y" * EXCERPT_BYTES)] * 2
+    assert connections[0] == 2  # each connection closed after its answer, not drained

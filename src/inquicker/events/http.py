@@ -232,7 +232,11 @@ def _exchange(sock: socket.socket, request: bytes) -> tuple[Answer, bool]:
         except (http.client.RemoteDisconnected, ConnectionResetError):
             raise _StaleError from None
         excerpt = response.read(EXCERPT_BYTES)
-        if not response.isclosed():
+        # A short rest is read so the connection can carry the next request; a long one, or
+        # one that lasts until the server closes, is not waited for.
+        if not response.isclosed() and (
+            response.chunked or (response.length is not None and response.length <= DRAIN_BYTES)
+        ):
             response.read(DRAIN_BYTES)
     except TimeoutError as exc:
         response.close()

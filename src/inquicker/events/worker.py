@@ -22,7 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -195,8 +195,8 @@ class _Pipeline:
                 return True
         if not self.out:
             return False
-        # Wait for a send to finish (or a poll interval, for new events) before going on.
-        wait(self.out[0].sending, timeout=d.config.poll_interval, return_when=FIRST_COMPLETED)
+        # Wait for the oldest batch to finish, or a poll interval (new events may be due).
+        wait(self.out[0].sending, timeout=d.config.poll_interval)
         return True
 
     def _record_finished(self) -> None:
