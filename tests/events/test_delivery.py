@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import socket
+import threading
+import time
 
 from sqlalchemy import update
 
@@ -226,3 +228,34 @@ def test_a_new_subscription_starts_at_the_current_feed_position(world: World) ->
             assert d.prepare() == 0
             world.visit("After", minute=30)
             assert d.prepare() == 1
+
+
+def test_the_worker_loop_delivers_every_event_in_order_and_records_every_attempt(
+    world: World,
+) -> None:
+    # Deliverer.run pipelines batches (one recorded while the next is sent): with a batch of
+    # 4 and 18 events, several batches are out at once.
+    with running_receiver() as rx:
+        rx.secret = world.subscribe(rx.base)
+        visits = [world.visit(f"P{n}", minute=15 * n) for n in range(6)]
+        for visit_pk in visits:
+            world.event(visit_pk, "visit.rescheduled")
+            world.event(visit_pk, "visit.cancelled")
+        deliverer = world.deliverer(concurrency=2)
+        stop = threading.Event()
+        runner = threading.Thread(target=deliverer.run, args=(stop,))
+        runner.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(rx.received) < 18:
+            time.sleep(0.02)
+        stop.set()
+        runner.join(timeout=30)
+        deliverer.close()
+    assert len(rx.received) == 18 and all(r.verified for r in rx.received)
+    by_visit: dict[str, list[str]] = {}
+    for r in rx.received:
+        by_visit.setdefault(r.body["data"]["visit"]["id"], []).append(r.body["type"])
+    assert list(by_visit.values()) == [["visit.booked", "visit.rescheduled", "visit.cancelled"]] * 6
+    deliveries = world.deliveries()
+    assert {(d.status, d.attempts, d.lease_until) for d in deliveries} == {("delivered", 1, None)}
+    assert sorted(a.delivery_pk for a in world.attempts()) == sorted(d.pk for d in deliveries)

@@ -24,9 +24,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from inquicker.booking.models import Visit, VisitToken
+from inquicker.booking.rules import effective_settings
+from inquicker.booking.visit_settings import VisitSettings
 from inquicker.catalog.models import AppointmentType, InsurancePlan, Location, Provider
 from inquicker.catalog.schedule_models import Schedule, SchedulePlan
 from inquicker.db.engine import WriteConflictError
+from inquicker.events.outbox import ScheduleFacts
 from inquicker.memo import Memo
 from inquicker.tenancy.models import HealthSystem
 from inquicker.tenancy.resolve import Tenant
@@ -43,9 +46,12 @@ class BookingFacts:
     age_limit_direction: str | None
     age_limit_threshold: int | None
     features: frozenset[str]
-    hs_visit_settings: dict[str, Any]
-    schedule_visit_settings: dict[str, Any]
+    # The configured settings in force (the schedule's over its health system's), validated
+    # once per load rather than once per booking: the facts are memoised per data version.
+    settings: VisitSettings
     accepted_plan_ids: frozenset[str]
+    # The catalog ids its events name, read with the rest (no statement of their own).
+    event_facts: ScheduleFacts
 
 
 # Built once, like the booking path's statements below (loaded per schedule when the memo
@@ -61,8 +67,14 @@ _FACTS = (
         Schedule.visit_settings,
         HealthSystem.features,
         HealthSystem.visit_settings.label("hs_settings"),
+        HealthSystem.slug.label("health_system"),
+        Schedule.time_zone_name,
+        Location.slug.label("location"),
+        Provider.slug.label("provider"),
     )
     .join(HealthSystem, HealthSystem.pk == Schedule.health_system_pk)
+    .join(Location, Location.pk == Schedule.location_pk)
+    .join(Provider, Provider.pk == Schedule.provider_pk)
     .where(
         Schedule.slug == bindparam("schedule_id"),
         Schedule.health_system_pk.in_(bindparam("hs_pks", expanding=True)),
@@ -92,9 +104,19 @@ def booking_facts(
         age_limit_direction=row.age_limit_direction,
         age_limit_threshold=row.age_limit_threshold,
         features=frozenset(row.features or ()),
-        hs_visit_settings=row.hs_settings or {},
-        schedule_visit_settings=row.visit_settings or {},
+        settings=effective_settings(
+            VisitSettings.model_validate(row.hs_settings or {}),
+            VisitSettings.model_validate(row.visit_settings or {}),
+        ),
         accepted_plan_ids=frozenset(plans),
+        event_facts=ScheduleFacts(
+            row.health_system_pk,
+            row.health_system,
+            row.slug,
+            row.location,
+            row.provider,
+            row.time_zone_name,
+        ),
     )
 
 
@@ -161,6 +183,9 @@ _USE_TOKEN = (
     .where(TOKENS.c.jti == bindparam("token"))
     .values(used_at=bindparam("when"), visit_pk=bindparam("new_visit_pk"))
 )
+# The same UPDATE as a data-modifying CTE (its parameters: use_token_params), for a
+# statement that runs it along with its own work (the booking's event, PostgreSQL).
+USE_TOKEN = _USE_TOKEN.cte("used_token")
 _VISIT = select(
     VISITS.c.pk,
     VISITS.c.visit_id,
@@ -233,7 +258,12 @@ def token_by_jti(conn: Connection, jti: str) -> TokenRecord | None:
 
 def use_token(conn: Connection, jti: str, when: int, visit_pk: int) -> None:
     """Mark the token used by the visit (the caller holds the token row's lock)."""
-    conn.execute(_USE_TOKEN, {"token": jti, "when": when, "new_visit_pk": visit_pk})
+    conn.execute(_USE_TOKEN, use_token_params(jti, when, visit_pk))
+
+
+def use_token_params(jti: str, when: int, visit_pk: int) -> dict[str, Any]:
+    """The parameters of ``USE_TOKEN`` (for running it inside another statement)."""
+    return {"token": jti, "when": when, "new_visit_pk": visit_pk}
 
 
 def _sqlstate(exc: DBAPIError) -> str | None:

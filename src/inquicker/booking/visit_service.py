@@ -19,6 +19,7 @@ from inquicker.availability.repository import BookableSchedule, cached_schedules
 from inquicker.booking import lifecycle, management, phi, seats
 from inquicker.booking.builtin_rules import RuleContext, builtin_violations
 from inquicker.booking.repository import (
+    USE_TOKEN,
     BookedVisit,
     BookingFacts,
     TokenRecord,
@@ -26,16 +27,23 @@ from inquicker.booking.repository import (
     insert_visit,
     token_by_jti,
     use_token,
+    use_token_params,
 )
-from inquicker.booking.rules import Violation, check, effective_settings
+from inquicker.booking.rules import Violation, check
 from inquicker.booking.tokens import TokenClaims, refuse
 from inquicker.booking.visit_input import VisitInput
-from inquicker.booking.visit_settings import VisitSettings
 from inquicker.db.engine import WriteConflictError
-from inquicker.events.outbox import cached_schedule_facts, record_event, visit_payload
+from inquicker.events.outbox import (
+    insert_after,
+    record_event,
+    visit_payload,
+)
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.memo import Memo
 from inquicker.tenancy.resolve import Tenant
+
+# A booking's event, marking its visit token used in the same statement (PostgreSQL).
+_EVENT_USING_TOKEN = insert_after(USE_TOKEN)
 
 
 @dataclass(frozen=True)
@@ -119,13 +127,9 @@ def _rule_violations(
         features=facts.features,
         accepted_plan_ids=facts.accepted_plan_ids,
     )
-    configured = effective_settings(
-        VisitSettings.model_validate(facts.hs_visit_settings),
-        VisitSettings.model_validate(facts.schedule_visit_settings),
-    )
     violations = [
         *builtin_violations(visit.attributes, context),
-        *check(configured.validations, visit.attributes, local_today),
+        *check(facts.settings.validations, visit.attributes, local_today),
     ]
     # A refused value was already reported by the parser; "blank" on top would be noise.
     return [v for v in violations if v.attribute not in visit.rejected]
@@ -210,25 +214,40 @@ def create_visit(
         conn, schedule.pk, missing, schedule.rules.capacity, epoch, visit_pk=pk
     ):
         raise slot_unavailable()
-    use_token(conn, record.jti, epoch, pk)
-    # The outbox: the event commits with the visit, or neither does. Built from memoised
-    # catalog facts, so it costs the booking one INSERT.
-    record_event(
-        conn,
-        lifecycle.EVENT_TYPES[lifecycle.BOOKED],
-        health_system_pk=facts.health_system_pk,
-        visit_pk=pk,
-        payload=visit_payload(
-            cached_schedule_facts(conn, memo, tenant.data_versions, schedule.pk),
-            visit_id=visit_id,
-            confirmation_number=number,
-            status=lifecycle.BOOKED,
-            appointment_at=record.appointment_at,
-            previous_appointment_at=None,
-            appointment_type=offered.id if offered else None,
-        ),
-        now=now,
+    # The outbox: the event commits with the visit, or neither does. Built from the
+    # memoised booking facts, and on PostgreSQL the token is marked used by the event's
+    # INSERT itself (a CTE), so the outbox costs the booking no round trip of its own.
+    payload = visit_payload(
+        facts.event_facts,
+        visit_id=visit_id,
+        confirmation_number=number,
+        status=lifecycle.BOOKED,
+        appointment_at=record.appointment_at,
+        previous_appointment_at=None,
+        appointment_type=offered.id if offered else None,
     )
+    event_type = lifecycle.EVENT_TYPES[lifecycle.BOOKED]
+    if conn.dialect.name == "postgresql":
+        record_event(
+            conn,
+            event_type,
+            health_system_pk=facts.health_system_pk,
+            visit_pk=pk,
+            payload=payload,
+            now=now,
+            statement=_EVENT_USING_TOKEN,
+            change_params=use_token_params(record.jti, epoch, pk),
+        )
+    else:
+        use_token(conn, record.jti, epoch, pk)
+        record_event(
+            conn,
+            event_type,
+            health_system_pk=facts.health_system_pk,
+            visit_pk=pk,
+            payload=payload,
+            now=now,
+        )
     booked = BookedVisit(
         pk,
         visit_id,

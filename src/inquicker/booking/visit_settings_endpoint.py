@@ -7,7 +7,7 @@ from typing import Any
 from inquicker.availability.repository import cached_schedules
 from inquicker.booking.builtin_rules import builtin_validations, reported_settings
 from inquicker.booking.repository import cached_booking_facts
-from inquicker.booking.rules import effective_settings, to_api_objects
+from inquicker.booking.rules import to_api_objects
 from inquicker.booking.visit_settings import Validation, VisitSettings
 from inquicker.jsonapi.errors import ErrorObject, bad_parameter, not_found, raise_if_any
 from inquicker.web.context import RequestContext
@@ -35,10 +35,6 @@ def load_visit_settings(ctx: RequestContext, schedule_id: str) -> VisitSettings 
     schedule = cached_schedules(ctx.session, ctx.memo, ctx.tenant, [schedule_id]).get(schedule_id)
     if facts is None or schedule is None or not facts.active:
         return None
-    configured = effective_settings(
-        VisitSettings.model_validate(facts.hs_visit_settings),
-        VisitSettings.model_validate(facts.schedule_visit_settings),
-    )
     builtin = builtin_validations(
         tuple(t.id for t in schedule.types),
         facts.age_limit_direction,
@@ -46,7 +42,7 @@ def load_visit_settings(ctx: RequestContext, schedule_id: str) -> VisitSettings 
         facts.features,
         facts.accepted_plan_ids,
     )
-    return reported_settings(builtin, configured)
+    return reported_settings(builtin, facts.settings)
 
 
 def show_visit_settings(ctx: RequestContext, req: ApiRequest) -> dict[str, Any]:

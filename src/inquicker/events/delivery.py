@@ -262,6 +262,20 @@ _SETTLE = (
 )
 
 
+_SETTLE_MANY = (
+    update(DELIVERIES)
+    .where(DELIVERIES.c.pk.in_(bindparam("d_pks", expanding=True)), DELIVERIES.c.status == PENDING)
+    .values(
+        status=bindparam("new_status"),
+        attempts=DELIVERIES.c.attempts + 1,
+        next_attempt_at=bindparam("next_at"),
+        lease_until=None,
+        first_attempt_at=bindparam("first_at"),
+        delivered_at=bindparam("delivered_at"),
+    )
+)
+
+
 def record(
     conn: Connection,
     claimed: Sequence[Claimed],
@@ -289,7 +303,7 @@ def record(
             for r in results
         ],
     )
-    settles = []
+    groups: dict[tuple[str, int, int, datetime | None], list[int]] = {}
     for r in results:
         c = by_pk[r.delivery_pk]
         first = c.first_attempt_at if c.first_attempt_at is not None else now
@@ -300,13 +314,21 @@ def record(
         else:
             delay = jitter(retry_delay(c.attempts + 1))
             status, next_at, delivered_at = PENDING, now + max(1, round(delay)), None
-        settles.append(
-            {
-                "d_pk": r.delivery_pk,
-                "new_status": status,
-                "next_at": next_at,
-                "first_at": first,
-                "delivered_at": delivered_at,
-            }
-        )
-    conn.execute(_SETTLE, settles)
+        groups.setdefault((status, next_at, first, delivered_at), []).append(r.delivery_pk)
+    # A batch that went well settles alike (delivered now, first tried now): one UPDATE per
+    # set of equal values instead of one per delivery; the rest (retries with their own
+    # jittered times) go together as one executemany.
+    singles = []
+    for (status, next_at, first, delivered_at), pks in groups.items():
+        values = {
+            "new_status": status,
+            "next_at": next_at,
+            "first_at": first,
+            "delivered_at": delivered_at,
+        }
+        if len(pks) == 1:
+            singles.append({"d_pk": pks[0], **values})
+        else:
+            conn.execute(_SETTLE_MANY, {"d_pks": pks, **values})
+    if singles:
+        conn.execute(_SETTLE, singles)

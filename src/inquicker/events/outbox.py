@@ -6,18 +6,18 @@ change that did not happen, nor misses one that did.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select
+from sqlalchemy import CTE, Connection, Insert, Table, bindparam, insert, select
 
 from inquicker.availability.zones import format_times
 from inquicker.booking.models import Visit
 from inquicker.catalog.models import AppointmentType, Location, Provider
 from inquicker.catalog.schedule_models import Schedule
 from inquicker.events.models import Event
-from inquicker.memo import Memo
 from inquicker.tenancy.models import HealthSystem
 
 EVENTS: Table = Event.__table__  # type: ignore[assignment]
@@ -49,7 +49,8 @@ _INSERT = insert(EVENTS).returning(EVENTS.c.pk)
 
 @dataclass(frozen=True, slots=True)
 class ScheduleFacts:
-    """Catalog ids an event names for a visit on a schedule (memoised per data version)."""
+    """Catalog ids an event names for a visit on a schedule (read with a booking's facts,
+    memoised per data version: booking.repository.BookingFacts)."""
 
     health_system_pk: int
     health_system: str
@@ -57,38 +58,6 @@ class ScheduleFacts:
     location: str
     provider: str
     time_zone: str
-
-
-_SCHEDULE_FACTS = (
-    select(
-        Schedule.health_system_pk,
-        HealthSystem.slug.label("health_system"),
-        Schedule.slug.label("schedule"),
-        Location.slug.label("location"),
-        Provider.slug.label("provider"),
-        Schedule.time_zone_name,
-    )
-    .join(Location, Location.pk == Schedule.location_pk)
-    .join(Provider, Provider.pk == Schedule.provider_pk)
-    .join(HealthSystem, HealthSystem.pk == Schedule.health_system_pk)
-    .where(Schedule.pk == bindparam("schedule_pk"))
-)
-
-
-def schedule_facts(conn: Connection, schedule_pk: int) -> ScheduleFacts:
-    return ScheduleFacts(*conn.execute(_SCHEDULE_FACTS, {"schedule_pk": schedule_pk}).one())
-
-
-def cached_schedule_facts(
-    conn: Connection, memo: Memo, data_versions: tuple[int, ...], schedule_pk: int
-) -> ScheduleFacts:
-    """schedule_facts under the tenant's data versions (catalog data only)."""
-    key = ("event-schedule-facts", data_versions, schedule_pk)
-    facts: ScheduleFacts | None = memo.get(key)
-    if facts is None:
-        facts = schedule_facts(conn, schedule_pk)
-        memo.put(key, facts)
-    return facts
 
 
 def visit_payload(
@@ -123,6 +92,13 @@ def visit_payload(
     }
 
 
+def insert_after(change: CTE) -> Insert:
+    """The event's INSERT with ``change`` (a data-modifying CTE: UPDATE, INSERT or DELETE)
+    run by the same statement: a change and its event in one round trip (PostgreSQL; SQLite
+    has no data-modifying CTEs). Build it once, at import, like the other statements."""
+    return insert(EVENTS).add_cte(change).returning(EVENTS.c.pk)
+
+
 def record_event(
     conn: Connection,
     event_type: str,
@@ -131,11 +107,17 @@ def record_event(
     visit_pk: int,
     payload: dict[str, Any],
     now: datetime,
+    statement: Insert = _INSERT,
+    change_params: Mapping[str, Any] | None = None,
 ) -> int:
-    """Insert the event (one statement, in the caller's transaction); its pk."""
+    """Insert the event (one statement, in the caller's transaction); its pk.
+
+    ``statement``/``change_params``: an ``insert_after`` statement and its change's
+    parameters, to run a change of the caller's in the same statement."""
     pk: int = conn.execute(
-        _INSERT,
+        statement,
         {
+            **(change_params or {}),
             "health_system_pk": health_system_pk,
             "visit_pk": visit_pk,
             "type": event_type,

@@ -14,16 +14,17 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import httpx2
 import orjson
 from standardwebhooks.webhooks import Webhook
 
 from inquicker.booking.phi import unseal
 from inquicker.events.delivery import AttemptResult, Claimed
+from inquicker.events.http import EXCERPT_BYTES, SendError, WebhookClient, make_client
 from inquicker.events.outbox import event_document
 from inquicker.events.subscriptions import refused_address
 
-EXCERPT_BYTES = 1024
+__all__ = ["EXCERPT_BYTES", "AddressGuard", "make_client", "message", "send", "signed_headers"]
+
 USER_AGENT = "inquicker-webhooks/1"
 # Resolved addresses are re-checked at most this often per host (not at every send).
 RESOLVE_TTL = 60.0
@@ -87,17 +88,8 @@ class AddressGuard:
         return None
 
 
-def _excerpt(response: httpx2.Response) -> str:
-    chunk = b""
-    for part in response.iter_bytes():
-        chunk += part
-        if len(chunk) >= EXCERPT_BYTES:
-            break
-    return chunk[:EXCERPT_BYTES].decode("utf-8", errors="replace")
-
-
 def send(
-    client: httpx2.Client, c: Claimed, phi_key: bytes | None, guard: AddressGuard
+    client: WebhookClient, c: Claimed, phi_key: bytes | None, guard: AddressGuard
 ) -> AttemptResult:
     """POST one delivery; the attempt as it went (never raises)."""
     started = time.perf_counter()
@@ -114,29 +106,19 @@ def send(
         except Exception:  # the reason may quote patient data: never shown
             return result("patient-data-error", excerpt="patient data could not be read")
         headers = signed_headers(c, body, datetime.now(UTC))
-        with client.stream("POST", c.url, content=body, headers=headers) as response:
-            code = response.status_code
-            excerpt = _excerpt(response)
+        answer = client.post(c.url, body, headers)
+        code = answer.status
+        excerpt = answer.excerpt.decode("utf-8", errors="replace")
         if 200 <= code < 300:
             return result("success", code, excerpt)
-        if response.is_redirect:
+        if answer.location is not None:
             # Redirects are not followed: a signed body must not be re-sent somewhere the
             # operator did not choose (and could not check).
-            location = response.headers.get("location", "")
-            return result("redirect", code, f"redirect to {location}\n{excerpt}")
+            return result("redirect", code, f"redirect to {answer.location}\n{excerpt}")
         return result("http-error", code, excerpt)
-    except httpx2.TimeoutException as exc:
-        return result("timeout", excerpt=f"no answer in time: {type(exc).__name__}")
-    except httpx2.HTTPError as exc:
-        return result("connection-error", excerpt=f"{type(exc).__name__}: {exc}")
+    except SendError as exc:
+        if exc.timeout:
+            return result("timeout", excerpt=f"no answer in time: {exc.name}")
+        return result("connection-error", excerpt=str(exc))
     except Exception as exc:  # one bad delivery must not stop the others
         return result("error", excerpt=type(exc).__name__)
-
-
-def make_client(timeout: float, connections: int) -> httpx2.Client:
-    return httpx2.Client(
-        timeout=timeout,
-        follow_redirects=False,
-        limits=httpx2.Limits(max_connections=connections, max_keepalive_connections=connections),
-        headers={"accept": "*/*"},
-    )

@@ -5,6 +5,13 @@ One loop serves both channels: webhooks (HTTP POST) and HL7 destinations (MLLP).
 Each step is its own short transaction, so a worker killed at any point loses nothing:
 unsequenced events are sequenced by the next run, un-fanned positions fanned out, and
 leased-but-unrecorded deliveries become due again when their lease runs out (at least once).
+
+The loop is pipelined: while one batch is being sent, the previous one is recorded and the
+next one claimed, so the sending threads do not sit idle through the database round trips
+between batches. At most ``IN_FLIGHT`` batches are out at once (see ``WorkerConfig.batch``
+for why that stays inside the lease). Per-visit order holds across batches as within one:
+a claim skips a visit's later events while an earlier one is pending, and a batch being
+sent is pending until it is recorded.
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -38,6 +46,9 @@ from inquicker.hl7.mllp import send_hl7
 
 log = logging.getLogger("inquicker.webhooks")
 
+# Batches claimed and not yet recorded, at most: one being sent, one queued behind it.
+IN_FLIGHT = 2
+
 
 @dataclass(frozen=True)
 class WorkerConfig:
@@ -49,8 +60,9 @@ class WorkerConfig:
 
     @property
     def batch(self) -> int:
-        # Two rounds per batch: even if every request times out, the batch ends in about
-        # 2 x timeout (20 s), well inside the lease, so no other worker re-sends it meanwhile.
+        # Two rounds per batch, and IN_FLIGHT (2) batches out at once: even if every request
+        # times out, a batch is done within 4 x timeout (40 s) of being claimed, inside the
+        # 60 s lease, so no other worker re-sends it meanwhile.
         return self.concurrency * 2
 
 
@@ -96,16 +108,16 @@ class Deliverer:
             record(conn, claimed, results, self.now(), self.jitter, self.config.retry_window)
         return results
 
+    def _one(self, c: Claimed) -> AttemptResult:
+        if c.channel == "hl7":
+            return send_hl7(c, self.phi_key, self.guard, self.config.timeout)
+        return send(self.client, c, self.phi_key, self.guard)
+
     def _send_all(self, claimed: list[Claimed]) -> list[AttemptResult]:
         # A batch holds at most one delivery per subscription and visit (the claim skips a
         # visit's later events while an earlier one is pending), so sending the batch
         # concurrently cannot reorder one visit's events.
-        def one(c: Claimed) -> AttemptResult:
-            if c.channel == "hl7":
-                return send_hl7(c, self.phi_key, self.guard, self.config.timeout)
-            return send(self.client, c, self.phi_key, self.guard)
-
-        return list(self.pool.map(one, claimed))
+        return list(self.pool.map(self._one, claimed))
 
     def run_once(self) -> int:
         self.prepare()
@@ -113,24 +125,34 @@ class Deliverer:
 
     def run(self, stop: threading.Event, parent_pid: int | None = None) -> None:
         """Loop until ``stop`` is set (or the parent process is gone); a database problem is
-        logged and retried, never fatal."""
+        logged and retried, never fatal. Batches already being sent when it stops are
+        finished and recorded."""
+        pipeline = _Pipeline(self)
         failures = 0
-        while not stop.is_set():
-            if parent_pid is not None and os.getppid() != parent_pid:
-                log.warning("webhook deliverer: parent process gone, stopping")
-                return
+        try:
+            while not stop.is_set():
+                if parent_pid is not None and os.getppid() != parent_pid:
+                    log.warning("webhook deliverer: parent process gone, stopping")
+                    return
+                try:
+                    busy = pipeline.step()
+                    failures = 0
+                except SQLAlchemyError as exc:
+                    # The class and first line only: parameters may hold response excerpts.
+                    failures += 1
+                    first = str(getattr(exc, "orig", exc)).splitlines()[:1]
+                    log.warning(
+                        "webhook deliverer: database error %s %s", type(exc).__name__, first
+                    )
+                    stop.wait(min(0.5 * 2**failures, 10.0))
+                    continue
+                if not busy:
+                    stop.wait(self.config.poll_interval)
+        finally:
             try:
-                sent = self.run_once()
-                failures = 0
-            except SQLAlchemyError as exc:
-                # The class and first line only: parameters may hold response excerpts.
-                failures += 1
-                first = str(getattr(exc, "orig", exc)).splitlines()[:1]
-                log.warning("webhook deliverer: database error %s %s", type(exc).__name__, first)
-                stop.wait(min(0.5 * 2**failures, 10.0))
-                continue
-            if sent == 0:
-                stop.wait(self.config.poll_interval)
+                pipeline.drain()
+            except SQLAlchemyError as exc:  # the leases run out: those are sent again
+                log.warning("webhook deliverer: could not record the last batches: %s", exc)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -141,3 +163,53 @@ class Deliverer:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+@dataclass
+class _Batch:
+    claimed: list[Claimed]
+    sending: list[Future[AttemptResult]]
+
+    def done(self) -> bool:
+        return all(f.done() for f in self.sending)
+
+
+class _Pipeline:
+    """The run loop's state: batches claimed and being sent, oldest first."""
+
+    def __init__(self, deliverer: Deliverer) -> None:
+        self.d = deliverer
+        self.out: deque[_Batch] = deque()
+
+    def step(self) -> bool:
+        """Record finished batches, prepare, claim and start one more batch if there is
+        room; whether there is work in hand (False: nothing due, the caller may sleep)."""
+        d = self.d
+        self._record_finished()
+        d.prepare()
+        if len(self.out) < IN_FLIGHT:
+            with immediate_writes(), d.engine.begin() as conn:
+                claimed = claim(conn, d.now(), d.config.batch, d.config.lease)
+            if claimed:
+                self.out.append(_Batch(claimed, [d.pool.submit(d._one, c) for c in claimed]))
+                return True
+        if not self.out:
+            return False
+        # Wait for the oldest batch to finish, or a poll interval (new events may be due).
+        wait(self.out[0].sending, timeout=d.config.poll_interval)
+        return True
+
+    def _record_finished(self) -> None:
+        # Oldest first, and only whole batches: a batch's results are recorded together.
+        while self.out and (self.out[0].done() or len(self.out) >= IN_FLIGHT):
+            self._record(self.out.popleft())
+
+    def _record(self, batch: _Batch) -> None:
+        d = self.d
+        results = [f.result() for f in batch.sending]  # send() never raises
+        with immediate_writes(), d.engine.begin() as conn:
+            record(conn, batch.claimed, results, d.now(), d.jitter, d.config.retry_window)
+
+    def drain(self) -> None:
+        while self.out:
+            self._record(self.out.popleft())
