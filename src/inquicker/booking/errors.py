@@ -3,6 +3,9 @@ turns them into JSON:API (or FHIR) errors. None of them carries patient data."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 
 class BookingError(Exception):
     """Base: ``code`` is the stable machine-readable reason."""
@@ -43,3 +46,24 @@ class TokenMismatch(BookingError):
 
 class TypeNotOffered(BookingError):
     code = "appointment-type-not-offered"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a visit cannot be booked as asked, with the JSON pointer of what to fix
+    and a message that never repeats the refused value."""
+
+    code: str
+    title: str
+    message: str
+    pointer: str
+
+
+class Violations(BookingError):
+    """Everything wrong with a booking request, reported together (never one at a time)."""
+
+    code = "invalid-visit"
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = tuple(problems)

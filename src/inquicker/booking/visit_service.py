@@ -8,6 +8,7 @@ a double booking impossible whatever the concurrency.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from inquicker.availability.engine import covered_cells
 from inquicker.availability.repository import BookableSchedule, cached_schedules
 from inquicker.booking import lifecycle, management, phi, seats
 from inquicker.booking.builtin_rules import RuleContext, builtin_violations
+from inquicker.booking.errors import Problem, SlotUnavailable, Violations
 from inquicker.booking.repository import (
     USE_TOKEN,
     BookedVisit,
@@ -31,14 +33,13 @@ from inquicker.booking.repository import (
 )
 from inquicker.booking.rules import Violation, check
 from inquicker.booking.tokens import TokenClaims, refuse
-from inquicker.booking.visit_input import VisitInput
+from inquicker.booking.visit_input import BodyProblem, VisitInput
 from inquicker.db.engine import WriteConflictError
 from inquicker.events.outbox import (
     insert_after,
     record_event,
     visit_payload,
 )
-from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.memo import Memo
 from inquicker.tenancy.resolve import Tenant
 
@@ -53,20 +54,6 @@ class NewVisit:
     management_token: str
 
 
-def slot_unavailable(detail: str = "That time is no longer available.") -> ApiError:
-    return ApiError(
-        [
-            ErrorObject(
-                422,
-                "slot-unavailable",
-                "Slot unavailable",
-                detail,
-                pointer="/data/attributes/appointment-at",
-            )
-        ]
-    )
-
-
 def token_record(session: Session, claims: TokenClaims, site_pk: int) -> TokenRecord:
     """The issued token behind valid claims; 401 if this site never issued it."""
     record = token_by_jti(session.connection(), claims.jti)
@@ -75,25 +62,22 @@ def token_record(session: Session, claims: TokenClaims, site_pk: int) -> TokenRe
     return record
 
 
-def _attribute_errors(violations: list[Violation]) -> list[ErrorObject]:
+def _attribute_problems(violations: list[Violation]) -> list[Problem]:
     return [
-        ErrorObject(
-            422, v.code, "Invalid attribute", v.message, pointer=f"/data/attributes/{v.attribute}"
-        )
+        Problem(v.code, "Invalid attribute", v.message, f"/data/attributes/{v.attribute}")
         for v in violations
     ]
 
 
-def _match_token(visit: VisitInput, claims: TokenClaims, record: TokenRecord) -> list[ErrorObject]:
-    errors = []
+def _match_token(visit: VisitInput, claims: TokenClaims, record: TokenRecord) -> list[Problem]:
+    errors: list[Problem] = []
     if visit.schedule_id is not None and visit.schedule_id != claims.schedule_id:
         errors.append(
-            ErrorObject(
-                422,
+            Problem(
                 "token-mismatch",
                 "Does not match the visit token",
                 "The schedule must be the one the visit token was issued for.",
-                pointer="/data/relationships/schedule/data/id",
+                "/data/relationships/schedule/data/id",
             )
         )
     if (
@@ -101,12 +85,11 @@ def _match_token(visit: VisitInput, claims: TokenClaims, record: TokenRecord) ->
         and int(visit.appointment_at.timestamp()) != record.appointment_at
     ):
         errors.append(
-            ErrorObject(
-                422,
+            Problem(
                 "token-mismatch",
                 "Does not match the visit token",
                 "appointment-at must be the instant the visit token was issued for.",
-                pointer="/data/attributes/appointment-at",
+                "/data/attributes/appointment-at",
             )
         )
     return errors
@@ -147,25 +130,26 @@ def create_visit(
     fingerprint: str,
     idempotency_key: str | None,
     phi_key: bytes | None,
-    problems: list[ErrorObject],
+    problems: Sequence[BodyProblem],
     secret_key: str,
 ) -> NewVisit:
     """Validate everything (reporting all problems together), then book in one transaction."""
-    errors = [*problems, *_match_token(visit, claims, record)]
+    errors = [Problem(p.code, "Invalid attribute", p.message, p.pointer) for p in problems]
+    errors += _match_token(visit, claims, record)
     facts = cached_booking_facts(session, memo, tenant, claims.schedule_id)
     schedule = cached_schedules(session, memo, tenant, [claims.schedule_id]).get(claims.schedule_id)
     if facts is None or schedule is None or not facts.active:
-        raise slot_unavailable("This schedule no longer takes bookings.")
-    errors += _attribute_errors(_rule_violations(visit, facts, schedule, now))
+        raise SlotUnavailable("This schedule no longer takes bookings.")
+    errors += _attribute_problems(_rule_violations(visit, facts, schedule, now))
     if errors:
-        raise ApiError(errors)
+        raise Violations(errors)
 
     type_id = visit.attributes.get("appointment-type")
     offered = schedule.type(type_id) if isinstance(type_id, str) else schedule.default_type()
     duration = offered.duration_minutes if offered else schedule.rules.slot_minutes
     cells = covered_cells(schedule.rules, record.appointment_at, duration)
     if cells is None:
-        raise slot_unavailable("That appointment type does not fit at this time.")
+        raise SlotUnavailable("That appointment type does not fit at this time.")
     epoch = int(now.timestamp())
     conn = session.connection()
     # Bookers of this schedule queue here; the token's used_at is re-read under its lock.
@@ -213,7 +197,7 @@ def create_visit(
     if missing and not seats.claim(
         conn, schedule.pk, missing, schedule.rules.capacity, epoch, visit_pk=pk
     ):
-        raise slot_unavailable()
+        raise SlotUnavailable("That time is no longer available.")
     # The outbox: the event commits with the visit, or neither does. Built from the
     # memoised booking facts, and on PostgreSQL the token is marked used by the event's
     # INSERT itself (a CTE), so the outbox costs the booking no round trip of its own.

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.responses import Response
 
 from inquicker.booking import management, phi
+from inquicker.booking.errors import BookingError
 from inquicker.booking.repository import (
     BookedVisit,
     TokenRecord,
@@ -31,6 +32,7 @@ from inquicker.jsonapi.handlers import show_resource
 from inquicker.jsonapi.negotiation import check_content_type
 from inquicker.jsonapi.resource import Registry, Resource
 from inquicker.web.context import RequestContext
+from inquicker.web.domain_errors import to_api_error
 from inquicker.web.request import ApiRequest, Handler, authorize
 from inquicker.web.responses import document_response
 
@@ -102,24 +104,25 @@ def book(
     problems: list[BodyProblem],
 ) -> NewVisit:
     """The booking use case with this request's tenant, clock, memo and secrets (shared by
-    POST /visits and FHIR $book, so both faces book alike)."""
-    return create_visit(
-        ctx.session,
-        claims=claims,
-        record=record,
-        visit=visit,
-        tenant=ctx.tenant,
-        memo=ctx.memo,
-        now=ctx.now,
-        fingerprint=print_,
-        idempotency_key=key,
-        phi_key=_phi_key(ctx.settings.phi_key) if ctx.settings.phi_key else None,
-        problems=[
-            ErrorObject(p.status, p.code, "Invalid attribute", p.message, pointer=p.pointer)
-            for p in problems
-        ],
-        secret_key=ctx.settings.secret_key,
-    )
+    POST /visits and FHIR $book, so both faces book alike). The service's domain errors
+    become JSON:API errors through the one table in web/domain_errors.py."""
+    try:
+        return create_visit(
+            ctx.session,
+            claims=claims,
+            record=record,
+            visit=visit,
+            tenant=ctx.tenant,
+            memo=ctx.memo,
+            now=ctx.now,
+            fingerprint=print_,
+            idempotency_key=key,
+            phi_key=_phi_key(ctx.settings.phi_key) if ctx.settings.phi_key else None,
+            problems=problems,
+            secret_key=ctx.settings.secret_key,
+        )
+    except BookingError as exc:
+        raise to_api_error(exc) from None
 
 
 def _replayed(ctx: RequestContext, visit: BookedVisit) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from inquicker.booking.errors import (
     TokenMismatch,
     TooLateToCancel,
     TypeNotOffered,
+    Violations,
 )
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 
@@ -23,6 +24,10 @@ _TABLE: dict[type[BookingError], tuple[int, str, str]] = {
 
 
 def to_api_error(exc: BookingError) -> ApiError:
+    if isinstance(exc, Violations):
+        return ApiError(
+            [ErrorObject(422, p.code, p.title, p.message, pointer=p.pointer) for p in exc.problems]
+        )
     status, title, pointer = _TABLE.get(type(exc), (422, "Refused", "/data"))
     if isinstance(exc, TokenMismatch):
         pointer = exc.pointer
