@@ -30,7 +30,6 @@ STATUS_ACTIONS = {
     lifecycle.NO_SHOW: "visit.no-show",
     lifecycle.COMPLETED: "visit.complete",
 }
-_MEMO = Memo()  # catalog memo for reschedules (keyed by data version, as the API's)
 
 
 @dataclass(frozen=True)
@@ -141,11 +140,23 @@ def change(
         return None
     # The visit's own site: a reschedule's visit token was issued for it.
     tenant = Tenant(row.site_pk, row.hostname, (row.health_system_pk,))
-    ctx = RequestContext(session, tenant, base_url, caller.settings, caller.now, _MEMO)
+    # A memo of its own: this tenant carries no data versions, so a shared memo would keep
+    # serving a schedule's rules from before an operator changed them.
+    ctx = RequestContext(session, tenant, base_url, caller.settings, caller.now, Memo())
     changed = apply_change(ctx, visit, attributes_, relationships, meta, operator=True)
     after: Any = repository.visit_row(conn, visit_id, hs_pks, with_patient=False)
-    if changed.appointment_at != visit.appointment_at:
-        action, details = "visit.reschedule", {"schedule": after.schedule}
+    if (changed.appointment_at, changed.schedule_pk) != (visit.appointment_at, visit.schedule_pk):
+        zone = after.time_zone_name
+        action, details = (
+            "visit.reschedule",
+            {
+                "schedule": after.schedule,
+                "from": format_times([visit.appointment_at], zone)[0],
+                "to": format_times([changed.appointment_at], zone)[0],
+                # Partner-issued token, or the operator's own hold (booking/reschedule.py).
+                "with-visit-token": meta.get("visit-token") is not None,
+            },
+        )
     elif changed.status != visit.status:
         action = STATUS_ACTIONS.get(changed.status, "visit.status")
         details = {"from": visit.status, "to": changed.status}
