@@ -70,7 +70,9 @@ def unchanged(
         visit = session.scalars(select(Visit).where(Visit.visit_id == visit_id)).one()
         assert visit.previous_appointment_at is None
         assert visit.sequence == 0
-        assert session.scalars(select(VisitToken).where(VisitToken.api_key_pk.is_(None))).all() == []
+        assert (
+            session.scalars(select(VisitToken).where(VisitToken.api_key_pk.is_(None))).all() == []
+        )
     assert claims_of(session_factory, visit_id) == 1
     assert [t for t, _ in events_of(session_factory, visit_id)] == ["visit.booked"]
     assert AT not in times(api, world.read, CHEN_PC)
@@ -137,7 +139,9 @@ def test_the_visit_token_form_still_works_for_operators(
             select(AuditEntry).where(AuditEntry.action == "visit.reschedule")
         ).all()
         assert entry.details["with-visit-token"] is True
-        assert session.scalars(select(VisitToken).where(VisitToken.api_key_pk.is_(None))).all() == []
+        assert (
+            session.scalars(select(VisitToken).where(VisitToken.api_key_pk.is_(None))).all() == []
+        )
     # A blank token is still a mistake, not a request for the operator's own hold.
     refused = move(api, staff.tokens["admin"], visit["id"], AT, meta={"visit-token": " "})
     assert error_of(refused)["code"] == "visit-token-required"
