@@ -247,3 +247,16 @@ def test_a_cancelled_visit_cannot_move(api: ApiClient, world: World, staff: Staf
     assert error_of(move(api, staff.tokens["admin"], visit["id"], LATER))["code"] == (
         "invalid-transition"
     )
+
+
+def test_the_booking_switch_stops_partners_not_staff(
+    api: ApiClient, world: World, staff: Staff, session_factory: sessionmaker[Session]
+) -> None:
+    # Documented in docs/operations.md: booking_enabled stops partners' online booking; staff
+    # moving a visit (by phone, say) are not bound by it, as by the cancellation cutoff.
+    visit = book(api, world.book, CHEN_PC, AT)
+    with session_factory() as session, session.begin():
+        session.execute(update(HealthSystem).values(booking_enabled=False))
+    moved = move(api, staff.tokens["scheduler"], visit["id"], LATER)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["data"]["attributes"]["appointment-at"] == LATER
