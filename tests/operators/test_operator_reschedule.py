@@ -260,3 +260,22 @@ def test_the_booking_switch_stops_partners_not_staff(
     moved = move(api, staff.tokens["scheduler"], visit["id"], LATER)
     assert moved.status_code == 200, moved.text
     assert moved.json()["data"]["attributes"]["appointment-at"] == LATER
+
+
+def test_repeating_a_move_is_answered_with_the_same_visit(
+    api: ApiClient, world: World, staff: Staff, session_factory: sessionmaker[Session]
+) -> None:
+    visit = book(api, world.book, CHEN_PC, AT)
+    first = move(api, staff.tokens["scheduler"], visit["id"], LATER)
+    again = move(api, staff.tokens["scheduler"], visit["id"], LATER)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert [t for t, _ in events_of(session_factory, visit["id"])] == [
+        "visit.booked",
+        "visit.rescheduled",
+    ]
+    with session_factory() as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "visit.reschedule")
+        ).all()
+        assert len(entries) == 1

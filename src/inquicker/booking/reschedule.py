@@ -70,6 +70,16 @@ def reschedule_to(
     if not lifecycle.may_reschedule(visit.status):
         raise InvalidTransition(visit.status, "rescheduled")
     type_id = type_for(schedule, visit, type_id)
+    wanted = schedule.type(type_id) if type_id else None
+    if (
+        visit.schedule_pk == schedule.pk
+        and visit.appointment_at == int(when.timestamp())
+        and (wanted is None or wanted.pk == visit.appointment_type_pk)
+    ):
+        # Already there (a retried request): answered with the visit as it is, like a
+        # repeated cancel. Checking the time again would refuse it: the visit's own seat
+        # is taken, by the visit.
+        return visit
     # A savepoint: the token row and the hold are undone with the rest when the move fails,
     # even for a caller (the console) that goes on to render a page in the same transaction.
     with ctx.session.begin_nested():
