@@ -19,6 +19,7 @@ from inquicker.operators import roles
 from inquicker.operators.models import AuditEntry
 from inquicker.tenancy.models import HealthSystem
 from tests.booking_http.conftest import MakeApi
+from tests.booking_http.helpers import ny
 from tests.booking_http.world import CHEN_PC, Clock, World
 from tests.console.helpers import CSRF, Targets, login, make_targets
 from tests.operators.conftest import PASSWORD, ROLES, Staff, email
@@ -44,6 +45,8 @@ def _url(path: str, t: Targets) -> str:
 def _form(path: str, t: Targets) -> dict[str, str]:
     """A valid form for the route (without its CSRF token)."""
     forms: dict[str, dict[str, str]] = {
+        # Listed before the status change, so the visit is still booked: 14:00 is offered.
+        "/admin/visits/{visit_id}/reschedule": {"at": ny(1, "14:00"), "date": "2026-12-01"},
         "/admin/visits/{visit_id}/status": {"status": "checked-in"},
         "/admin/keys": {"site": "winter-health.inquicker.com", "name": "k", "scope-read": "1"},
         "/admin/schedules/{schedule_id}/changes": {"kind": "settings", "capacity": "3"},
@@ -83,6 +86,7 @@ def test_every_route_is_tried() -> None:
     assert {path.split(" ", 1)[1] for path in CHECKED} >= {
         "/admin/webhooks/{subscription_id}/replay",
         "/admin/bundle",
+        "/admin/visits/{visit_id}/reschedule",
     }
 
 

@@ -231,3 +231,18 @@ def _times_for(
         )
         times = format_times(instants, schedule.rules.time_zone)
     return {"schedule-id": schedule.id, "appointment-type": type_id, "times": times}
+
+
+def times_on(
+    ctx: RequestContext, schedule: BookableSchedule, type_id: str | None, day: date
+) -> list[str]:
+    """What ``GET /available-appointment-times?schedule_ids[]=S&appointment_type=T&from=D&to=D``
+    answers for one schedule: the same window, seats and engine (the console's reschedule
+    picker offers exactly what a partner is offered)."""
+    bound = Bound(day)
+    first = int(bound.instant(UTC, end=False).timestamp()) - 86_400
+    last = int(bound.instant(UTC, end=True).timestamp()) + 2 * 86_400
+    taken = seats_taken(ctx.session, [schedule.pk], first, last, int(ctx.now.timestamp()))
+    answer = _times_for(schedule, type_id, bound, bound, taken.get(schedule.pk, {}), ctx.now)
+    times: list[str] = answer["times"]
+    return times

@@ -34,6 +34,13 @@ class SlotUnavailable(BookingError):
     code = "slot-unavailable"
 
 
+class TimeNotOffered(BookingError):
+    """Not offered at all (outside hours, off the grid, lead time, horizon), as opposed to
+    taken meanwhile (SlotUnavailable)."""
+
+    code = "time-not-offered"
+
+
 class TokenMismatch(BookingError):
     """The visit token is for another schedule or instant than the request names."""
 

@@ -95,7 +95,7 @@ def _too_many_holds(cap: int) -> ApiError:
 def place_hold(
     ctx: RequestContext,
     *,
-    key_pk: int,
+    key_pk: int | None,
     schedule_id: str,
     when: datetime,
     type_id: str | None,
@@ -104,7 +104,9 @@ def place_hold(
     """Validate the time, record the token and hold its seats (SPEC section 6).
 
     ``enforce_cap`` is off only for a hold converted into a visit in the same transaction
-    (FHIR ``$book`` without a prior ``$hold``): it never outlives the request.
+    (FHIR ``$book`` without a prior ``$hold``, an operator's reschedule): it never outlives
+    the request. ``key_pk`` is None only for an operator's reschedule (booking/reschedule.py):
+    no partner asked for that token, and no key's cap counts it.
     """
     start = int(when.timestamp())
     now = int(ctx.now.timestamp())
@@ -144,7 +146,12 @@ def place_hold(
     )
     jti = str(uuid.uuid4())
     cap = ctx.settings.max_holds_per_key
-    if enforce_cap and hold_minutes > 0 and seats.live_holds(ctx.session, key_pk, now) >= cap:
+    if (
+        enforce_cap
+        and key_pk is not None
+        and hold_minutes > 0
+        and seats.live_holds(ctx.session, key_pk, now) >= cap
+    ):
         raise _too_many_holds(cap)
     expires_at = now + TOKEN_MINUTES * 60
     ctx.session.add(

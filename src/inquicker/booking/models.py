@@ -20,7 +20,8 @@ class VisitToken(Base):
 
     jti: Mapped[str] = mapped_column(String(36), primary_key=True)
     site_pk: Mapped[int] = mapped_column(ForeignKey("sites.pk", ondelete="CASCADE"))
-    api_key_pk: Mapped[int] = mapped_column(
+    # None for a token an operator's reschedule issued (no partner asked for it).
+    api_key_pk: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.pk", ondelete="CASCADE"), index=True
     )
     schedule_pk: Mapped[int] = mapped_column(ForeignKey("schedules.pk", ondelete="CASCADE"))

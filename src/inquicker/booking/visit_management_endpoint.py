@@ -16,6 +16,7 @@ from inquicker.booking import lifecycle, management, service
 from inquicker.booking.calendar import CalendarFacts, visit_calendar
 from inquicker.booking.errors import BookingError, InvalidTransition, TokenMismatch
 from inquicker.booking.repository import BookedVisit, calendar_row, visit_by_management_token
+from inquicker.booking.reschedule import reschedule_to, target_schedule
 from inquicker.booking.tokens import verify
 from inquicker.booking.visit_document import visit_document
 from inquicker.booking.visit_service import token_record
@@ -216,7 +217,7 @@ def apply_change(
             [_invalid("Change the status or the time, not both at once.", "/data/attributes")]
         )
     if moving:
-        return _reschedule(ctx, visit, attributes, relationships, meta)
+        return _reschedule(ctx, visit, attributes, relationships, meta, operator)
     if status is not None:
         return _set_status(ctx, visit, status, attributes, operator)
     for name in ("cancellation-reason", "appointment-type"):
@@ -289,8 +290,18 @@ def _reschedule(
     attributes: dict[str, Any],
     relationships: dict[str, Any],
     meta: dict[str, Any],
+    operator: bool,
 ) -> BookedVisit:
     raw_token = meta.get("visit-token")
+    type_id = attributes.get("appointment-type")
+    if type_id is not None and not isinstance(type_id, str):
+        raise ApiError(
+            [_invalid("appointment-type must be a string.", "/data/attributes/appointment-type")]
+        )
+    if operator and raw_token is None:
+        # SPEC section 10: operators need no visit token; the hold is placed and converted
+        # in this transaction (booking/reschedule.py).
+        return _operator_reschedule(ctx, visit, attributes, relationships, type_id)
     if not isinstance(raw_token, str) or not raw_token.strip():
         raise ApiError(
             [
@@ -338,20 +349,7 @@ def _reschedule(
         claims.schedule_id
     )
     if schedule is None or schedule.health_system_pk != visit.health_system_pk:
-        raise ApiError(
-            [
-                _invalid(
-                    "A visit can move only to a schedule of its own health system.",
-                    "/data/relationships/schedule/data/id",
-                    "other-health-system",
-                )
-            ]
-        )
-    type_id = attributes.get("appointment-type")
-    if type_id is not None and not isinstance(type_id, str):
-        raise ApiError(
-            [_invalid("appointment-type must be a string.", "/data/attributes/appointment-type")]
-        )
+        raise _other_health_system()
     return service.reschedule(
         ctx.session.connection(),
         visit,
@@ -360,6 +358,34 @@ def _reschedule(
         type_id=type_id,
         now=ctx.now,
     )
+
+
+def _other_health_system() -> ApiError:
+    return ApiError(
+        [
+            _invalid(
+                "A visit can move only to a schedule of its own health system.",
+                "/data/relationships/schedule/data/id",
+                "other-health-system",
+            )
+        ]
+    )
+
+
+def _operator_reschedule(
+    ctx: RequestContext,
+    visit: BookedVisit,
+    attributes: dict[str, Any],
+    relationships: dict[str, Any],
+    type_id: str | None,
+) -> BookedVisit:
+    """An operator's move to a time the availability engine offers, without a visit token.
+    ``ctx.tenant`` is the visit's own site and health system (operators/visits.py)."""
+    when = _instant(attributes.get("appointment-at"))
+    schedule = target_schedule(ctx, visit, _schedule_id(relationships))
+    if schedule is None:
+        raise _other_health_system()
+    return reschedule_to(ctx, visit, schedule=schedule, when=when, type_id=type_id)
 
 
 def _instant(value: Any) -> datetime:

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from inquicker.console.bundle_pages import BundlePages
 from inquicker.console.pages import Pages
+from inquicker.console.reschedule_pages import ReschedulePages
 from inquicker.console.schedule_pages import SchedulePages
 from inquicker.console.web import HERE
 from inquicker.console.webhook_pages import WebhookPages
@@ -30,6 +31,8 @@ PERMISSIONS: Final[dict[str, str | None]] = {
     "POST /admin/logout": None,
     "GET /admin/visits": roles.READ_VISITS,
     "GET /admin/visits/{visit_id}": roles.READ_VISITS,
+    "GET /admin/visits/{visit_id}/reschedule": roles.CHANGE_VISITS,
+    "POST /admin/visits/{visit_id}/reschedule": roles.CHANGE_VISITS,
     "POST /admin/visits/{visit_id}/status": roles.CHANGE_VISITS,
     "GET /admin/keys": roles.MANAGE_KEYS,
     "POST /admin/keys": roles.MANAGE_KEYS,
@@ -56,6 +59,7 @@ def console_routes(
     schedules = SchedulePages(settings, sessions, clock)
     webhooks = WebhookPages(settings, sessions, clock)
     bundles = BundlePages(settings, sessions, clock)
+    moves = ReschedulePages(settings, sessions, clock)
     routes: list[BaseRoute] = [
         Route("/admin", pages.home, methods=["GET"]),
         Route("/admin/", pages.home, methods=["GET"]),
@@ -64,6 +68,8 @@ def console_routes(
         Route("/admin/logout", pages.logout, methods=["POST"]),
         Route("/admin/visits", pages.day, methods=["GET"]),
         Route("/admin/visits/{visit_id}", pages.visit, methods=["GET"]),
+        Route("/admin/visits/{visit_id}/reschedule", moves.reschedule_page, methods=["GET"]),
+        Route("/admin/visits/{visit_id}/reschedule", moves.reschedule_submit, methods=["POST"]),
         Route("/admin/visits/{visit_id}/status", pages.visit_action, methods=["POST"]),
         Route("/admin/keys", pages.keys, methods=["GET", "POST"]),
         Route("/admin/keys/{key_id}/revoke", pages.revoke_key, methods=["POST"]),

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from inquicker.availability.endpoint import times_on
 from inquicker.availability.zones import format_times
 from inquicker.booking import lifecycle, phi
 from inquicker.booking.repository import visit_by_id
+from inquicker.booking.reschedule import target_schedule, type_for
 from inquicker.booking.visit_management_endpoint import apply_change
 from inquicker.memo import Memo
 from inquicker.operators import audit, repository, roles
@@ -30,7 +33,6 @@ STATUS_ACTIONS = {
     lifecycle.NO_SHOW: "visit.no-show",
     lifecycle.COMPLETED: "visit.complete",
 }
-_MEMO = Memo()  # catalog memo for reschedules (keyed by data version, as the API's)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,60 @@ def page(
     return out, total
 
 
+def _context(session: Session, caller: Caller, row: Any, base_url: str) -> RequestContext:
+    """The booking context of a visit's own site: a reschedule's visit token was (or is)
+    issued for it, and only its health system's schedules are in reach."""
+    tenant = Tenant(row.site_pk, row.hostname, (row.health_system_pk,))
+    # A memo of its own: this tenant carries no data versions, so a shared memo would keep
+    # serving a schedule's rules from before an operator changed them.
+    return RequestContext(session, tenant, base_url, caller.settings, caller.now, Memo())
+
+
+@dataclass(frozen=True)
+class MoveOptions:
+    """What the console's reschedule page offers for one local date."""
+
+    row: Any  # the visit (without patient data)
+    type_name: str | None  # the appointment type a move keeps (booking/reschedule.type_for)
+    duration_minutes: int
+    times: list[str]  # offered starts that day, ISO 8601 with the schedule's offset
+    bookable: bool  # False when the visit's schedule takes no bookings (retired)
+
+
+def move_options(
+    session: Session, caller: Caller, visit_id: str, day: date | None
+) -> MoveOptions | None:
+    """The times the visit could move to on its schedule on ``day`` (the visit's own local
+    date when None, or today when that has passed); None when it is not this operator's.
+
+    Reads no patient data (nothing to audit); the times are the partner API's answer for
+    the schedule and the visit's appointment type.
+    """
+    conn = session.connection()
+    hs_pks = caller.principal.health_system_pks
+    row = repository.visit_row(conn, visit_id, hs_pks, with_patient=False)
+    visit = visit_by_id(conn, visit_id, tuple(hs_pks)) if row is not None else None
+    if row is None or visit is None:
+        return None
+    ctx = _context(session, caller, row, "")
+    schedule = target_schedule(ctx, visit, None)
+    if schedule is None:
+        return MoveOptions(row, row.appointment_type_name, 0, [], False)
+    type_id = type_for(schedule, visit, None)
+    offered = schedule.type(type_id) if type_id else schedule.default_type()
+    duration = offered.duration_minutes if offered else schedule.rules.slot_minutes
+    on = day if day is not None else local_day_of(row, caller.now)
+    times = times_on(ctx, schedule, offered.id if offered else None, on)
+    return MoveOptions(row, offered.name if offered else None, duration, times, True)
+
+
+def local_day_of(row: Any, now: datetime) -> date:
+    """The visit's local date, or the schedule's today when the visit is in the past."""
+    zone = ZoneInfo(row.time_zone_name)
+    visit_day = datetime.fromtimestamp(row.appointment_at, zone).date()
+    return max(visit_day, now.astimezone(zone).date())
+
+
 def change(
     session: Session,
     caller: Caller,
@@ -139,13 +195,21 @@ def change(
     visit = visit_by_id(conn, visit_id, tuple(hs_pks)) if row is not None else None
     if row is None or visit is None:
         return None
-    # The visit's own site: a reschedule's visit token was issued for it.
-    tenant = Tenant(row.site_pk, row.hostname, (row.health_system_pk,))
-    ctx = RequestContext(session, tenant, base_url, caller.settings, caller.now, _MEMO)
+    ctx = _context(session, caller, row, base_url)
     changed = apply_change(ctx, visit, attributes_, relationships, meta, operator=True)
     after: Any = repository.visit_row(conn, visit_id, hs_pks, with_patient=False)
-    if changed.appointment_at != visit.appointment_at:
-        action, details = "visit.reschedule", {"schedule": after.schedule}
+    if (changed.appointment_at, changed.schedule_pk) != (visit.appointment_at, visit.schedule_pk):
+        zone = after.time_zone_name
+        action, details = (
+            "visit.reschedule",
+            {
+                "schedule": after.schedule,
+                "from": format_times([visit.appointment_at], zone)[0],
+                "to": format_times([changed.appointment_at], zone)[0],
+                # Partner-issued token, or the operator's own hold (booking/reschedule.py).
+                "with-visit-token": meta.get("visit-token") is not None,
+            },
+        )
     elif changed.status != visit.status:
         action = STATUS_ACTIONS.get(changed.status, "visit.status")
         details = {"from": visit.status, "to": changed.status}

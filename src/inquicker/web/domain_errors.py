@@ -6,6 +6,7 @@ from inquicker.booking.errors import (
     BookingError,
     InvalidTransition,
     SlotUnavailable,
+    TimeNotOffered,
     TokenMismatch,
     TooLateToCancel,
     TypeNotOffered,
@@ -18,6 +19,7 @@ _TABLE: dict[type[BookingError], tuple[int, str, str]] = {
     InvalidTransition: (422, "Status change not allowed", "/data/attributes/status"),
     TooLateToCancel: (422, "Too late to cancel", "/data/attributes/status"),
     SlotUnavailable: (422, "Slot unavailable", "/data/attributes/appointment-at"),
+    TimeNotOffered: (422, "Time not offered", "/data/attributes/appointment-at"),
     TypeNotOffered: (422, "Appointment type not offered", "/data/attributes/appointment-type"),
     TokenMismatch: (422, "Does not match the visit token", "/data"),
 }
