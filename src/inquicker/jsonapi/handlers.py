@@ -95,9 +95,9 @@ def _compound(
         resolve_includes(ctx, registry, resource, items, tree, query, included)
     primary = {(resource.type, i.pk) for i in items}
     if splice:
-        data = spliced(ctx, [(resource, i) for i in items], query.fields, resource_object)
+        kept = spliced(ctx, [(resource, i) for i in items], query.fields, resource_object)
         rest = [pair for key, pair in included.items() if key not in primary]
-        return data, spliced(ctx, rest, query.fields, resource_object)
+        return kept, spliced(ctx, rest, query.fields, resource_object)
     fieldset = query.fields.get(resource.type)
     data = [resource_object(ctx, resource, item, fieldset) for item in items]
     return data, included_objects(ctx, included, primary, query)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -43,8 +44,8 @@ from inquicker.web.request import ApiRequest, Handler, api_key_of, authorize
 from inquicker.web.response_cache import CachedDocument, ResponseCache, cache_key
 from inquicker.web.responses import (
     conditional,
-    document_response,
     document_response_bytes,
+    document_tag,
     etag_of,
 )
 
@@ -232,12 +233,21 @@ class Api:
             raw = api_key_of(req)
             if raw is not None:
                 self.directory.touched(tenant, raw, req.principal)
-        response = result if isinstance(result, Response) else document_response(result)
+        if isinstance(result, Response):
+            response = result
+        else:
+            body = orjson.dumps(result)
+            if req.method in READ_METHODS:  # the ETag of every successful GET (conditional)
+                response = document_response_bytes(body, ETag=document_tag(result, body))
+            else:
+                response = document_response_bytes(body)
         if rate is not None:
             response.headers.update(rate.headers())
         if key is not None and hit is None and response.status_code == 200:
             body = bytes(response.body)
-            response.headers["ETag"] = tag = etag_of(body)
+            tag = response.headers.get("etag")
+            if tag is None:
+                response.headers["ETag"] = tag = etag_of(body)
             self.documents.put(key, body, tag, generation)
         return response
 
