@@ -34,6 +34,14 @@ class NeedsDatabase(BaseException):
 _MEMORY_ONLY: ContextVar[bool] = ContextVar("inquicker.memory_only", default=False)
 
 
+def require_database() -> None:
+    """Say that what follows reads the database: in a memory-only run, give up now rather
+    than compute what the database's answer would be needed for (a request that missed
+    the recorded pages must not rank a provider search on the event loop first)."""
+    if _MEMORY_ONLY.get():
+        raise NeedsDatabase
+
+
 @contextmanager
 def memory_only() -> Iterator[None]:
     """Within: ``Memo.once`` answers from the memo or raises ``NeedsDatabase``, never builds

@@ -352,3 +352,23 @@ def test_memo_once_in_a_memory_only_run_neither_builds_nor_waits() -> None:
         builder.join(10)
     assert memo.once("slow", lambda: 6) == 4
     assert memo.once("unknown", lambda: 7) == 7  # outside the run: built as before
+
+
+def test_a_miss_gives_up_before_applying_filters_on_the_event_loop(
+    client: ApiClient, keys: Keys, threaded: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider search near a new point ranks every located schedule: that must happen
+    once, in the threaded path, not first on the event loop to be thrown away."""
+    get(client, "/locations", keys.alpha_read, ("_", "a"))  # the tenant and key are known
+    applied: list[bool] = []
+    apply = handlers._apply_filters
+
+    def counted(*args: Any) -> Any:
+        applied.append(True)
+        return apply(*args)
+
+    monkeypatch.setattr(handlers, "_apply_filters", counted)
+    threaded.clear()
+    near = get(client, "/providers?filter[near]=[36.16,-86.78]&include=schedules", keys.alpha_read)
+    assert near.status_code == 200, near.text
+    assert (len(applied), len(threaded)) == (1, 1)
