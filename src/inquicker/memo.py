@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from inquicker.cache import BoundedCache
@@ -21,6 +23,34 @@ MAX_ENTRIES = 4_000
 TTL_SECONDS = 10.0
 
 T = TypeVar("T")
+
+
+class NeedsDatabase(BaseException):
+    """Raised in a memory-only run (``memory_only``) by whatever would read the database or
+    wait for another request building a memo value. A BaseException, so that no handler's
+    ``except Exception`` can turn it into an answer: it must reach the run's caller."""
+
+
+_MEMORY_ONLY: ContextVar[bool] = ContextVar("inquicker.memory_only", default=False)
+
+
+def require_database() -> None:
+    """Say that what follows reads the database: in a memory-only run, give up now rather
+    than compute what the database's answer would be needed for (a request that missed
+    the recorded pages must not rank a provider search on the event loop first)."""
+    if _MEMORY_ONLY.get():
+        raise NeedsDatabase
+
+
+@contextmanager
+def memory_only() -> Iterator[None]:
+    """Within: ``Memo.once`` answers from the memo or raises ``NeedsDatabase``, never builds
+    or waits (the event loop answers warm catalog reads this way: web.pipeline)."""
+    token = _MEMORY_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _MEMORY_ONLY.reset(token)
 
 
 class Memo(BoundedCache[Hashable, Any]):
@@ -50,6 +80,8 @@ class Memo(BoundedCache[Hashable, Any]):
         found: T | None = self.get(key, reading=True)
         if found is not None:
             return found
+        if _MEMORY_ONLY.get():
+            raise NeedsDatabase(key)
         with self._building_guard:
             lock = self._building.setdefault(key, threading.Lock())
         try:

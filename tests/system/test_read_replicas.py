@@ -28,6 +28,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, func, select
 
+import inquicker.jsonapi.handlers as handlers
 from inquicker.app import create_app
 from inquicker.booking.models import Visit
 from inquicker.bundle.importer import import_bundle
@@ -105,7 +106,9 @@ def _client(
     engine: Engine, replica: Replica, replicas: Replicas | None = None, *, cache: bool = False
 ) -> Iterator[tuple[ApiClient, Replicas]]:
     """The app with ``replica`` as its one replica (from the setting unless ``replicas``);
-    without a response cache unless ``cache``, so that every read reaches a database."""
+    without a response cache nor the replay of recorded answers unless ``cache``, so that
+    every read reaches a database (a replayed read is answered from memory, on the event
+    loop, by no database: tests/web/test_memory_reads.py)."""
     settings = Settings(
         env="test",
         access_log=False,
@@ -115,9 +118,14 @@ def _client(
         database_replica_urls=replica.url(_database(engine)),
     )
     app = create_app(settings, engine=engine, replicas=replicas)
-    with ApiClient(app, base_url="http://testserver") as client:
-        routed: Replicas = app.state.replicas
-        yield client, routed
+    replay = handlers.REPLAY
+    handlers.REPLAY = cache
+    try:
+        with ApiClient(app, base_url="http://testserver") as client:
+            routed: Replicas = app.state.replicas
+            yield client, routed
+    finally:
+        handlers.REPLAY = replay
 
 
 def _database(engine: Engine) -> str:

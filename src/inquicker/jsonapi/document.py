@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from inquicker.jsonapi.context import ResourceContext
 from inquicker.jsonapi.fetch import Item, fetch_related
@@ -124,25 +124,17 @@ def page_links(
     size = query.page_size
     last = max(1, -(-total // size))
     if query.page_offset is not None:
-        kept = [(k, v) for k, v in params if k not in ("page[offset]", "page[limit]")]
+        at_offset = _linker(request_url, params, _BY_OFFSET, size)
         last_offset = (last - 1) * size
-
-        def at(offset: int) -> str:
-            return _link(request_url, kept, ("page[offset]", offset), ("page[limit]", size))
-
         offset = query.page_offset
-        links = {"first": at(0), "last": at(last_offset)}
+        links = {"first": at_offset(0), "last": at_offset(last_offset)}
         if offset > 0:
-            links["prev"] = at(min(max(offset - size, 0), last_offset))
+            links["prev"] = at_offset(min(max(offset - size, 0), last_offset))
         if offset + size < total:
-            links["next"] = at(offset + size)
+            links["next"] = at_offset(offset + size)
         return links
 
-    kept = [(k, v) for k, v in params if k not in ("page[number]", "page[size]")]
-
-    def link(number: int) -> str:
-        return _link(request_url, kept, ("page[number]", number), ("page[size]", size))
-
+    link = _linker(request_url, params, _BY_NUMBER, size)
     number = query.page_number
     links = {"first": link(1), "last": link(last)}
     if number > 1:
@@ -152,6 +144,20 @@ def page_links(
     return links
 
 
-def _link(url: str, kept: Sequence[tuple[str, str]], *page: tuple[str, int]) -> str:
-    query = [*kept, *((k, str(v)) for k, v in page)]
-    return f"{url}?{urlencode(query)}"
+# The page parameters of each spelling, and as urlencode writes them (quote_plus).
+_BY_NUMBER = ("page[number]", "page[size]")
+_BY_OFFSET = ("page[offset]", "page[limit]")
+_ENCODED = {name: quote_plus(name) for name in (*_BY_NUMBER, *_BY_OFFSET)}
+
+
+def _linker(
+    url: str, params: Sequence[tuple[str, str]], names: tuple[str, str], size: int
+) -> Callable[[int], str]:
+    """The link to page ``n`` (a number or an offset) keeping every other parameter in
+    order: ``url?{kept}&{at}={n}&{size}={size}``, the kept parameters encoded once for all
+    the links, as ``urlencode`` of them all writes it."""
+    kept = [(k, v) for k, v in params if k not in names]
+    prefix = f"{url}?{urlencode(kept)}&" if kept else f"{url}?"
+    at, per_page = (_ENCODED[name] for name in names)
+    suffix = f"&{per_page}={size}"
+    return lambda n: f"{prefix}{at}={n}{suffix}"

@@ -34,10 +34,18 @@ replayed documents are the same bytes (tests/search/test_replay.py).
 The table is one catalog-memo entry per tenant, data version, process change generation and
 link base (so it lapses with the memo's TTL like every other memoised catalog value) and
 stops growing at ``MAX_BYTES``: past that, requests take the SQL path as before.
+
+Each kept object also keeps its *mark*: a digest of its bytes. A document's strong ETag is
+the digest of the document with every spliced object replaced by its mark (``Spliced``,
+``web.responses.document_tag``), so a warm 448 KB page is tagged by hashing ~9 KB instead
+of its whole body. Marks are digests of the very bytes spliced, so the tag still changes
+whenever any byte of the document does, and equal documents get equal tags in every
+process, however (SQL path or replay) each was built.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,12 +67,35 @@ Link = tuple[int, int, str]  # (parent pk, child pk, child id)
 # ((pk, id, meta), ...), total
 PageRows = tuple[tuple[tuple[int, str, dict[str, Any] | None], ...], int]
 # (primary objects, included objects) as orjson.Fragment lists.
-Compound = tuple[list[Any], list[Any]]
+Compound = tuple["Spliced", "Spliced"]
+# The digest of an object's bytes in the mark that stands for it in a document's ETag: a
+# control character (never in orjson's output, which escapes them in strings) and 32 hex
+# digits, so a document with marks in place of objects names its objects unambiguously.
+MARK_PREFIX = b"\x01"
+MARK_BYTES = 33
+
+
+def mark_of(body: bytes) -> bytes:
+    """The mark standing for ``body`` (a serialised resource object) in ETag sources."""
+    return MARK_PREFIX + hashlib.blake2b(body, digest_size=16).hexdigest().encode("ascii")
+
+
+class Spliced(list[Any]):
+    """Resource objects as ``orjson.Fragment``s (serialised as a plain JSON array), with
+    ``marks``: the same array, serialised, with each object's mark in its place (the
+    document's ETag source has these bytes where the array's are)."""
+
+    __slots__ = ("marks",)
+
+    def __init__(self, objects: Iterable[Any], marks: Iterable[bytes]) -> None:
+        super().__init__(objects)
+        self.marks = b"[" + b",".join(marks) + b"]"
 
 
 @dataclass
 class _Table:
-    objects: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
+    # Each object's bytes and its mark.
+    objects: dict[tuple[Any, ...], tuple[bytes, bytes]] = field(default_factory=dict)
     pages: dict[Hashable, PageRows] = field(default_factory=dict)
     links: dict[Hashable, tuple[Link, ...]] = field(default_factory=dict)
     pks: dict[tuple[str, str, str], tuple[int, str]] = field(default_factory=dict)
@@ -107,10 +138,12 @@ def _key(resource: Resource, item: Item, fields: Mapping[str, Collection[str]]) 
     )
 
 
-def _with_meta(body: bytes, item: Item) -> Any:
+def _with_meta(body: bytes, mark: bytes, item: Item) -> tuple[Any, bytes]:
+    """The object's fragment and mark, with the request's meta appended when it has one."""
     if item.meta:
         body = b"".join((body[:-1], b',"meta":', orjson.dumps(item.meta), b"}"))
-    return orjson.Fragment(body)
+        mark = mark_of(body)
+    return orjson.Fragment(body), mark
 
 
 def spliced(
@@ -118,42 +151,49 @@ def spliced(
     objects: Iterable[tuple[Resource, Item]],
     fields: Mapping[str, Collection[str]],
     render: Render,
-) -> list[Any]:
+) -> Spliced:
     """Each item's resource object as an ``orjson.Fragment`` (rendered at most once per
     data version), its meta appended per request."""
     table = _table(ctx)
     out: list[Any] = []
+    marks: list[bytes] = []
     for resource, item in objects:
         key = _key(resource, item, fields)
-        body = table.objects.get(key)
-        if body is None:
+        found = table.objects.get(key)
+        if found is None:
             meta, item.meta = item.meta, None
             body = orjson.dumps(render(ctx, resource, item, fields.get(resource.type)))
             item.meta = meta
-            if table.room(len(body)):
-                table.objects[key] = body
-        out.append(_with_meta(body, item))
-    return out
+            found = (body, mark_of(body))
+            if table.room(len(body) + MARK_BYTES):
+                table.objects[key] = found
+        fragment, mark = _with_meta(*found, item)
+        out.append(fragment)
+        marks.append(mark)
+    return Spliced(out, marks)
 
 
 def kept(
     ctx: ResourceContext,
     objects: Iterable[tuple[Resource, Item]],
     fields: Mapping[str, Collection[str]],
-) -> tuple[list[Any], int] | None:
+) -> tuple[Spliced, int] | None:
     """Like ``spliced`` for items whose objects are all in the table (no attributes needed),
     with the bytes copied to append meta; None if any object is not kept."""
     table = _table(ctx).objects
     out: list[Any] = []
+    marks: list[bytes] = []
     copied = 0
     for resource, item in objects:
-        body = table.get(_key(resource, item, fields))
-        if body is None:
+        found = table.get(_key(resource, item, fields))
+        if found is None:
             return None
         if item.meta:
-            copied += len(body)
-        out.append(_with_meta(body, item))
-    return out, copied
+            copied += len(found[0]) + MARK_BYTES
+        fragment, mark = _with_meta(*found, item)
+        out.append(fragment)
+        marks.append(mark)
+    return Spliced(out, marks), copied
 
 
 class Miss(Exception):  # noqa: N818 -- not an error: a cue to take the SQL path
@@ -204,6 +244,7 @@ def remember_compound(ctx: ResourceContext, key: Hashable, parts: Compound, copi
     """``copied``: bytes of objects copied to append their meta (the others share the kept
     objects' bytes)."""
     table = _table(ctx)
-    cost = ROW_BYTES * (1 + len(parts[0]) + len(parts[1])) + copied
+    marks = len(parts[0].marks) + len(parts[1].marks)
+    cost = ROW_BYTES * (1 + len(parts[0]) + len(parts[1])) + marks + copied
     if key not in table.compounds and table.room(cost):
         table.compounds[key] = parts

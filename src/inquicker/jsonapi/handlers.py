@@ -31,6 +31,7 @@ from inquicker.jsonapi.fetch import (
 from inquicker.jsonapi.fragments import spliced
 from inquicker.jsonapi.query import Query, parse_query
 from inquicker.jsonapi.resource import ListQuery, Registry, Rel, Resource
+from inquicker.memo import require_database
 
 Params = Sequence[tuple[str, str]]
 # Warm requests are answered from recorded pages, links and kept objects (no SQL); tests
@@ -95,9 +96,9 @@ def _compound(
         resolve_includes(ctx, registry, resource, items, tree, query, included)
     primary = {(resource.type, i.pk) for i in items}
     if splice:
-        data = spliced(ctx, [(resource, i) for i in items], query.fields, resource_object)
+        kept = spliced(ctx, [(resource, i) for i in items], query.fields, resource_object)
         rest = [pair for key, pair in included.items() if key not in primary]
-        return data, spliced(ctx, rest, query.fields, resource_object)
+        return kept, spliced(ctx, rest, query.fields, resource_object)
     fieldset = query.fields.get(resource.type)
     data = [resource_object(ctx, resource, item, fieldset) for item in items]
     return data, included_objects(ctx, included, primary, query)
@@ -247,6 +248,7 @@ def list_resources(
             warm = _warm_compound(ctx, registry, resource, replayed, query, key)
             if warm is not None:
                 return _collection(query, params, request_url, total, *warm)
+    require_database()
     lq = _apply_filters(ctx, resource, query)
     lq.where.extend(extra_where)
     if lq.pager is not None and not query.sort and not extra_where:
@@ -312,6 +314,7 @@ def show_resource(
         )
         if warm is not None:
             return _single(ctx, resource, id_, query, *warm)
+    require_database()
     items = fetch_items(ctx, resource, [resource.id_column == id_], query.fields.get(resource.type))
     if not items:
         raise not_found(f"No {resource.type} with id '{id_}'.")
@@ -338,6 +341,7 @@ def _parent(ctx: ResourceContext, resource: Resource, id_: str) -> int:
     found = fragments.pk_of(ctx, "parent", resource.type, id_) if REPLAY else None
     if found is not None:
         return found[0]
+    require_database()
     pk = find_pk(ctx, resource, id_)
     if pk is None:
         raise not_found(f"No {resource.type} with id '{id_}'.")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NoReturn, cast
 
 from sqlalchemy.orm import Session
 
-from inquicker.memo import Memo
+from inquicker.memo import Memo, NeedsDatabase
 from inquicker.settings import Settings
 from inquicker.tenancy import changes
 from inquicker.tenancy.directory import Directory
@@ -37,3 +38,16 @@ class RequestContext:
 
     def url(self, *parts: str) -> str:
         return "/".join((self.base_url, *parts))
+
+
+class _NoDatabase:
+    """The session of a memory-only run (``web.pipeline.Api.answer_from_memory``): any use
+    of it means the answer needs the database."""
+
+    def __getattr__(self, name: str) -> NoReturn:
+        if name.startswith("_"):  # introspection (pytest, copy, debuggers), not a query
+            raise AttributeError(name)
+        raise NeedsDatabase(name)
+
+
+NO_DATABASE = cast(Session, _NoDatabase())

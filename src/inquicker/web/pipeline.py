@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -31,20 +32,20 @@ from inquicker.jsonapi.jsondepth import MAX_DEPTH, too_deep
 from inquicker.jsonapi.negotiation import check_accept
 from inquicker.jsonapi.resource import Registry
 from inquicker.jsonapi.routing import READ_METHODS, Route, RouteTable
-from inquicker.memo import Memo
+from inquicker.memo import Memo, NeedsDatabase, memory_only
 from inquicker.settings import Settings
 from inquicker.tenancy import changes
 from inquicker.tenancy.directory import Directory
-from inquicker.tenancy.resolve import Principal, touch_key
-from inquicker.web.context import RequestContext
+from inquicker.tenancy.resolve import Principal, Tenant, touch_key
+from inquicker.web.context import NO_DATABASE, RequestContext
 from inquicker.web.database import unavailable_error
 from inquicker.web.ratelimit import RateLimits, RateState
 from inquicker.web.request import ApiRequest, Handler, api_key_of, authorize
-from inquicker.web.response_cache import CachedDocument, ResponseCache, cache_key
+from inquicker.web.response_cache import CachedDocument, CacheKey, ResponseCache, cache_key
 from inquicker.web.responses import (
     conditional,
-    document_response,
     document_response_bytes,
+    document_tag,
     etag_of,
 )
 
@@ -145,9 +146,11 @@ class Api:
         return Parsed(route, request, hostname, base)
 
     def cached(self, parsed: Parsed) -> tuple[CachedDocument, Principal] | None:
-        """The cached document, if this request may have it without asking the database."""
+        """The document of a catalog read this request may have without asking the
+        database: the response cache's, else one its handler builds from memory alone
+        (``answer_from_memory``). None sends the request down the threaded path."""
         route, req = parsed.route, parsed.request
-        if not route.cacheable or req.method not in READ_METHODS or not self.documents.max_bytes:
+        if not route.cacheable or req.method not in READ_METHODS:
             return None
         tenant = self.directory.known_tenant(parsed.hostname)
         raw = api_key_of(req)
@@ -156,8 +159,41 @@ class Api:
         principal = self.directory.known_principal(tenant, raw)
         if principal is None or principal.touch or route.scope not in principal.scopes:
             return None  # the full path answers 401/403 or records the key's use
-        hit = self.documents.get(cache_key(tenant, parsed.base, req.url, req.params))
+        key = cache_key(tenant, parsed.base, req.url, req.params)
+        hit = self.documents.get(key) or self.answer_from_memory(
+            route, tenant, parsed.base, req.with_principal(principal), key
+        )
         return None if hit is None else (hit, principal)
+
+    def answer_from_memory(
+        self, route: ApiRoute, tenant: Tenant, base: str, req: ApiRequest, key: CacheKey
+    ) -> CachedDocument | None:
+        """The route's handler run without a database (on the event loop: no thread, no
+        session), for a cacheable read of a tenant and key known to the directory: the warm
+        catalog requests that replay recorded pages and kept objects (jsonapi.fragments).
+        Anything that would read the database (the session, or a memo value being built)
+        raises ``NeedsDatabase`` and the request takes the threaded path, as does any
+        refusal (which that path renders). The document is cached as that path would."""
+        generation = changes.generation()  # before any data, as in _attempt
+        ctx = RequestContext(
+            NO_DATABASE,
+            tenant,
+            base,
+            self.settings,
+            self.clock(),
+            self.memo,
+            self.directory,
+            generation,
+        )
+        try:
+            with memory_only():
+                result = route.handler(ctx, req)
+        except (NeedsDatabase, ApiError):
+            return None
+        if isinstance(result, Response):  # not a document: the threaded path sends those
+            return None
+        body = orjson.dumps(result)
+        return self.documents.put(key, body, document_tag(result, body), generation)
 
     def count(self, principal: Principal) -> RateState | None:
         """Count one request of the key against its rate limit (None: not limited)."""
@@ -232,12 +268,21 @@ class Api:
             raw = api_key_of(req)
             if raw is not None:
                 self.directory.touched(tenant, raw, req.principal)
-        response = result if isinstance(result, Response) else document_response(result)
+        if isinstance(result, Response):
+            response = result
+        else:
+            body = orjson.dumps(result)
+            if req.method in READ_METHODS:  # the ETag of every successful GET (conditional)
+                response = document_response_bytes(body, ETag=document_tag(result, body))
+            else:
+                response = document_response_bytes(body)
         if rate is not None:
             response.headers.update(rate.headers())
         if key is not None and hit is None and response.status_code == 200:
             body = bytes(response.body)
-            response.headers["ETag"] = tag = etag_of(body)
+            tag = response.headers.get("etag")
+            if tag is None:
+                response.headers["ETag"] = tag = etag_of(body)
             self.documents.put(key, body, tag, generation)
         return response
 

@@ -77,8 +77,10 @@ class ResponseCache:
     def get(self, key: CacheKey) -> CachedDocument | None:
         return self._cache.get(key)
 
-    def put(self, key: CacheKey, body: bytes, etag: str, generation: int) -> None:
+    def put(self, key: CacheKey, body: bytes, etag: str, generation: int) -> CachedDocument:
+        """The document, stored unless it is too large for the bound."""
         size = len(body) + _key_bytes(key) + ENTRY_OVERHEAD
-        if size > self.max_bytes // 8:  # one huge page must not flush everything else
-            return
-        self._cache.put(key, CachedDocument(body, etag, generation, size), generation=generation)
+        document = CachedDocument(body, etag, generation, size)
+        if size <= self.max_bytes // 8:  # one huge page must not flush everything else
+            self._cache.put(key, document, generation=generation)
+        return document

@@ -11,6 +11,7 @@ import orjson
 from starlette.responses import Response
 
 from inquicker.jsonapi.errors import ApiError, ErrorObject
+from inquicker.jsonapi.fragments import Spliced
 from inquicker.jsonapi.negotiation import MEDIA_TYPE
 from inquicker.jsonapi.routing import READ_METHODS
 
@@ -46,6 +47,29 @@ def not_modified(tag: str, if_none_match: str | None) -> bool:
 
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+# The members of a JSON:API document that hold arrays of resource objects.
+_OBJECT_ARRAYS = ("data", "included")
+
+
+def document_tag(doc: dict[str, Any], body: bytes) -> str:
+    """The strong ETag of ``body``, the serialisation of ``doc``.
+
+    Arrays of spliced resource objects (``jsonapi.fragments.Spliced``) are hashed by their
+    objects' marks, digests computed once per kept object: the source hashed is the body
+    with each such object's bytes replaced by its mark, so any change of a byte of the body
+    changes the tag, and equal bodies (a function of the route and its query) get equal
+    tags in every process. Without such arrays, the body itself is hashed.
+    """
+    shadow: dict[str, Any] | None = None
+    for name in _OBJECT_ARRAYS:
+        value = doc.get(name)
+        if isinstance(value, Spliced):
+            if shadow is None:
+                shadow = dict(doc)
+            shadow[name] = orjson.Fragment(value.marks)
+    return etag_of(body if shadow is None else orjson.dumps(shadow))
 
 
 def document_response(doc: dict[str, Any], status: int = 200, **headers: str) -> Response:
