@@ -304,9 +304,10 @@ def test_locked_database_is_503_within_the_bound(
             worker = threading.Thread(target=slow)
             worker.start()
             time.sleep(0.1)
-            started = time.perf_counter()
             assert client.get("/healthz").status_code == 200
-            assert time.perf_counter() - started < 0.05
+            # Answered while the booking still waits on the lock (≥ 300 ms): /healthz never
+            # waits for the database. (Not a timing of /healthz: a loaded machine is slow.)
+            assert worker.is_alive()
             worker.join(10)
             assert results and results[0] < 3
     finally:
