@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -19,8 +20,10 @@ NONCE_BYTES = 12
 ASSOCIATED_DATA = b"inquicker:visit-patient-data:v1"
 
 
+@lru_cache(maxsize=4)
 def decode_key(encoded: str) -> bytes:
-    """The 32-byte key from its base64 form; ValueError if it is not one."""
+    """The 32-byte key from its base64 form; ValueError if it is not one. Memoised: the
+    operators' pages decode the one configured key for every row they show."""
     try:
         key = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
