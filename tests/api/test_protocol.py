@@ -188,7 +188,7 @@ def test_readyz(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.json() == {"status": "ok", "database": "ok", "schema": schema_head()}
-    assert schema_head() == "0013"
+    assert schema_head() == "0014"
 
 
 def test_readyz_refuses_a_database_behind_the_code(settings, tmp_path):
@@ -206,7 +206,7 @@ def test_readyz_refuses_a_database_behind_the_code(settings, tmp_path):
         response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["schema"] == "0001"
-    assert response.json()["expected"] == "0013"
+    assert response.json()["expected"] == "0014"
 
 
 # --- request ids and the access log --------------------------------------------------------

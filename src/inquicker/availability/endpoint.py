@@ -12,7 +12,8 @@ import orjson
 from sqlalchemy import select
 from starlette.responses import Response
 
-from inquicker.availability.engine import format_times, offered_times
+from inquicker.availability.engine import cells_needed, format_times, offer_bounds, offered_times
+from inquicker.availability.free_days import Wanted
 from inquicker.availability.repository import BookableSchedule, cached_schedules, seats_taken
 from inquicker.catalog.models import AppointmentType
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
@@ -161,23 +162,38 @@ def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
     _check_budget(list(schedules.values()), start, end)
     if requested_type and not any(s.type(requested_type) for s in schedules.values()):
         _check_type_exists(ctx, requested_type)
-    # Seats for the widest possible span of all schedules, in one query.
-    span_first = int(start.instant(UTC, end=False).timestamp()) - 86_400
-    span_last = int(end.instant(UTC, end=True).timestamp()) + 2 * 86_400
-    taken = seats_taken(
-        ctx.session,
-        [s.pk for s in schedules.values()],
-        span_first,
-        span_last,
-        int(ctx.now.timestamp()),
+    wanted = [_wanted(schedules[i], requested_type, start, end, ctx.now) for i in ids]
+    times = ctx.free_days.offered_json(
+        ctx.session, [w for _, w in wanted if w is not None], int(ctx.now.timestamp())
     )
+    offered = iter(times)
     body = [
-        _times_for(
-            schedules[i], requested_type, start, end, taken.get(schedules[i].pk, {}), ctx.now
-        )
-        for i in ids
+        {
+            "schedule-id": i,
+            "appointment-type": type_id,
+            "times": orjson.Fragment(next(offered)) if w is not None else [],
+        }
+        for i, (type_id, w) in zip(ids, wanted, strict=True)
     ]
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+def _wanted(
+    schedule: BookableSchedule, requested_type: str | None, start: Bound, end: Bound, now: datetime
+) -> tuple[str | None, Wanted | None]:
+    """The appointment type answered for and what to look up (None: the schedule does not
+    offer the type asked for). The same choices as ``_times_for``."""
+    offered = schedule.type(requested_type) if requested_type else schedule.default_type()
+    type_id = requested_type or (offered.id if offered else None)
+    if requested_type and offered is None:
+        return type_id, None
+    rules = schedule.rules
+    duration = offered.duration_minutes if offered else rules.slot_minutes
+    zone = ZoneInfo(rules.time_zone)
+    low, high = offer_bounds(
+        rules, start.instant(zone, end=False), end.instant(zone, end=True), now
+    )
+    return type_id, Wanted(schedule.pk, rules, cells_needed(rules, duration), low, high)
 
 
 def _check_budget(schedules: list[BookableSchedule], start: Bound, end: Bound) -> None:

@@ -33,6 +33,8 @@ __all__ = [
     "cells_needed",
     "covered_cells",
     "format_times",
+    "free_starts",
+    "offer_bounds",
     "offered_times",
 ]
 
@@ -125,6 +127,16 @@ def _open_cells(rules: ScheduleRules, low: int, high: int) -> list[int]:
     return cells[bisect_left(cells, low) : bisect_left(cells, high)]
 
 
+def offer_bounds(
+    rules: ScheduleRules, window_start: datetime, window_end: datetime, now: datetime
+) -> tuple[int, int]:
+    """[low, high): the window cut by lead time and horizon, as UTC epoch seconds (empty when
+    high <= low)."""
+    earliest, latest = bookable_bounds(rules, now)
+    # Integer starts t satisfy t >= x iff t >= ceil(x), and t < x iff t < ceil(x).
+    return max(epoch_ceil(window_start), earliest), min(epoch_ceil(window_end), latest)
+
+
 def offered_times(
     rules: ScheduleRules,
     duration_minutes: int,
@@ -135,13 +147,21 @@ def offered_times(
 ) -> list[int]:
     """Start instants (UTC epoch seconds, ascending) offered for an appointment duration."""
     needed = cells_needed(rules, duration_minutes)
-    slot = rules.slot_seconds
-    earliest, latest = bookable_bounds(rules, now)
-    # Integer starts t satisfy t >= x iff t >= ceil(x), and t < x iff t < ceil(x).
-    low = max(epoch_ceil(window_start), earliest)
-    high = min(epoch_ceil(window_end), latest)
+    low, high = offer_bounds(rules, window_start, window_end, now)
+    return free_starts(rules, needed, taken, low, high)
+
+
+def free_starts(
+    rules: ScheduleRules, needed: int, taken: Mapping[int, int], low: int, high: int
+) -> list[int]:
+    """Starts in [low, high) whose ``needed`` cells all exist and have a free seat.
+
+    Lead time and horizon are the caller's (``offer_bounds``): what is free in a span does
+    not depend on when one asks, so availability/free_days.py keeps it per day.
+    """
     if high <= low or rules.capacity < 1:
         return []
+    slot = rules.slot_seconds
     # A start just before `high` still needs its later cells to be free.
     cells = cell_starts(rules, low, high + (needed - 1) * slot)
     capacity = rules.capacity

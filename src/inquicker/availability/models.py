@@ -29,3 +29,18 @@ class SeatClaim(Base):
     visit_pk: Mapped[int | None] = mapped_column(Integer, index=True)
     hold_jti: Mapped[str | None] = mapped_column(String(36), index=True)
     expires_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SeatClaimVersion(Base):
+    """How many times a schedule's seat claims have changed: the availability cache's key.
+
+    Written only by database triggers on ``seat_claims`` (migration 0014), in the
+    transaction of the claim, hold, conversion or release itself, so no write path can
+    forget it. No foreign key: the triggers run while a schedule's cascade deletes its
+    claims, and a version outliving its schedule is harmless (versions only grow).
+    """
+
+    __tablename__ = "seat_claim_versions"
+
+    schedule_pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

@@ -1,6 +1,6 @@
 """Imports every table so metadata is complete (Alembic, tests)."""
 
-from inquicker.availability.models import SeatClaim
+from inquicker.availability.models import SeatClaim, SeatClaimVersion
 from inquicker.booking.models import Visit, VisitToken
 from inquicker.catalog.models import (
     AcceptanceList,
@@ -64,6 +64,7 @@ __all__ = [
     "ScheduleHours",
     "SchedulePlan",
     "SeatClaim",
+    "SeatClaimVersion",
     "Service",
     "ServiceFlag",
     "Site",

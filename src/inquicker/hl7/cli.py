@@ -9,7 +9,9 @@ import typer
 from inquicker.cli import fail, unit_of_work
 from inquicker.hl7.destinations import DestinationError
 
-hl7_app = typer.Typer(help="HL7v2 SIU messages to EHRs over MLLP.", no_args_is_help=True)
+hl7_app: typer.Typer = typer.Typer(
+    help="HL7v2 SIU messages to EHRs over MLLP.", no_args_is_help=True
+)
 destinations_app = typer.Typer(help="Manage MLLP destinations.", no_args_is_help=True)
 hl7_app.add_typer(destinations_app, name="destinations")
 

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
+from inquicker.availability.free_days import FreeDays
 from inquicker.db.engine import WriteConflictError, immediate_writes
 from inquicker.db.replicas import Replicas
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found
@@ -84,6 +85,7 @@ class Api:
     directory: Directory = field(default_factory=Directory)
     rates: RateLimits | None = None
     replicas: Replicas | None = None
+    free_days: FreeDays = field(default_factory=FreeDays)
 
     def __post_init__(self) -> None:
         self.documents = ResponseCache(self.settings.response_cache_bytes)
@@ -229,7 +231,15 @@ class Api:
             if tenant is None:
                 raise not_found(f"No site answers to the partner hostname '{hostname}'.")
             ctx = RequestContext(
-                session, tenant, base, self.settings, now, self.memo, self.directory, generation
+                session,
+                tenant,
+                base,
+                self.settings,
+                now,
+                self.memo,
+                self.directory,
+                generation,
+                self.free_days,
             )
             rate: RateState | None = None
             if route.scope is not None:
