@@ -35,10 +35,11 @@ from inquicker.availability.rules import ScheduleRules
 from inquicker.availability.zones import DAY, format_times
 from inquicker.cache import BoundedCache
 
-# About 5,000 schedule-days of a 15-minute grid (~1.6 KB each with their keys).
+# About 5,000 schedule-days of a 15-minute grid (~1.5 KB each).
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 NEVER = 2**62
-_ENTRY_OVERHEAD = 400  # the key, the entry and the arrays' headers, roughly
+_DAY_OVERHEAD = 300  # the FreeDay, its arrays' and bytes' headers, its dict slot, roughly
+_SCHEDULE_OVERHEAD = 400  # the key, the cache entry, the KeptSchedule and its dict
 
 _VERSIONS = select(SeatClaimVersion.schedule_pk, SeatClaimVersion.version).where(
     SeatClaimVersion.schedule_pk.in_(bindparam("pks", expanding=True))
@@ -65,8 +66,6 @@ _SEATS = (
 class FreeDay:
     """The offered starts of one UTC day, with their JSON texts."""
 
-    rules: ScheduleRules
-    version: int
     valid_until: int  # the earliest expiry of a live hold in the day's cells, or NEVER
     starts: array[int]  # ascending UTC epoch seconds
     texts: bytes  # '"2026-03-09T09:00:00-04:00","…"': the strings, comma-separated
@@ -85,9 +84,21 @@ class FreeDay:
             return self.texts
         return self.texts[self.ends[first - 1] + 1 if first else 0 : self.ends[stop - 1]]
 
+    @property
+    def cost(self) -> int:
+        return len(self.texts) + 16 * len(self.starts) + _DAY_OVERHEAD
 
-def _cost(day: FreeDay) -> int:
-    return len(day.texts) + 12 * len(day.starts) + _ENTRY_OVERHEAD
+
+@dataclass(frozen=True, slots=True)
+class KeptSchedule:
+    """The days kept for one schedule and appointment length, under one version of its
+    rules and claims. Never changed once stored: new days make a new one (copy on write),
+    so request threads share it without a lock."""
+
+    rules: ScheduleRules
+    version: int
+    days: dict[int, FreeDay]
+    cost: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,99 +118,116 @@ class Wanted:
     def days(self) -> range:
         return range(self.low // DAY, (self.high - 1) // DAY + 1)
 
+    @property
+    def key(self) -> tuple[int, int]:
+        return self.schedule_pk, self.needed
 
-DayKey = tuple[int, int, int]  # (schedule pk, cells needed, UTC day)
+
+def _kept_cost(kept: KeptSchedule) -> int:
+    return kept.cost
 
 
 class FreeDays:
-    """One app's kept days; thread-safe (request threads share it)."""
+    """One app's kept schedules, bounded in bytes; thread-safe (request threads share it)."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self._days: BoundedCache[DayKey, FreeDay] = BoundedCache(max_bytes, cost=_cost)
+        self._kept: BoundedCache[tuple[int, int], KeptSchedule] = BoundedCache(
+            max_bytes, cost=_kept_cost
+        )
 
     def __len__(self) -> int:
-        return len(self._days)
+        return len(self._kept)
 
     def offered_json(self, session: Session, wanted: Sequence[Wanted], now: int) -> list[bytes]:
         """For each wanted schedule, the JSON array of the times it offers (``b'[…]'``)."""
         live = [w for w in wanted if w.offers_any()]
         versions = claim_versions(session, sorted({w.schedule_pk for w in live}))
-        found: dict[DayKey, FreeDay] = {}
-        missing: dict[DayKey, Wanted] = {}
+        usable: dict[tuple[int, int], dict[int, FreeDay]] = {}
+        missing: list[tuple[Wanted, list[int]]] = []
         for w in live:
-            version = versions.get(w.schedule_pk, 0)
-            for day in w.days():
-                key = (w.schedule_pk, w.needed, day)
-                if key in found or key in missing:
-                    continue
-                hit = self._days.get(key)
-                if (
-                    hit is not None
-                    and hit.rules is w.rules
-                    and hit.version == version
-                    and now < hit.valid_until
-                ):
-                    found[key] = hit
-                else:
-                    missing[key] = w
+            kept = self._kept.get(w.key)
+            days = (
+                kept.days
+                if kept is not None
+                and kept.rules is w.rules
+                and kept.version == versions.get(w.schedule_pk, 0)
+                else {}
+            )
+            usable[w.key] = days
+            lacking = [
+                day
+                for day in w.days()
+                if (found := days.get(day)) is None or now >= found.valid_until
+            ]
+            if lacking:
+                missing.append((w, lacking))
         if missing:
-            for key, computed in self._compute(session, missing, versions, now).items():
-                self._days.put(key, computed)
-                found[key] = computed
+            self._compute(session, missing, usable, versions, now)
         out = []
         for w in wanted:
             if not w.offers_any():
                 out.append(b"[]")
                 continue
-            parts = [
-                part
-                for day in w.days()
-                if (part := found[(w.schedule_pk, w.needed, day)].between(w.low, w.high))
-            ]
+            days, low, high = usable[w.key], w.low, w.high
+            parts = [part for day in w.days() if (part := days[day].between(low, high))]
             out.append(b"[" + b",".join(parts) + b"]")
         return out
 
     def _compute(
         self,
         session: Session,
-        missing: dict[DayKey, Wanted],
+        missing: list[tuple[Wanted, list[int]]],
+        usable: dict[tuple[int, int], dict[int, FreeDay]],
         versions: dict[int, int],
         now: int,
-    ) -> dict[DayKey, FreeDay]:
-        """The missing days, from one read of the claims of every schedule missing one."""
-        first = min(day for _, _, day in missing) * DAY
+    ) -> None:
+        """Compute the missing days from one read of the claims of every schedule missing
+        one, and keep them with the schedule's other live days."""
+        first = min(lacking[0] for _, lacking in missing) * DAY
         # A day's last starts need the cells after it (a longer appointment's tail).
         last = max(
-            (day + 1) * DAY + (w.needed - 1) * w.rules.slot_seconds
-            for (_, _, day), w in missing.items()
+            (lacking[-1] + 1) * DAY + (w.needed - 1) * w.rules.slot_seconds
+            for w, lacking in missing
         )
         taken, expiries = seats_with_expiry(
-            session, sorted({pk for pk, _, _ in missing}), first, last, now
+            session, sorted({w.schedule_pk for w, _ in missing}), first, last, now
         )
-        out: dict[DayKey, FreeDay] = {}
-        for (pk, needed, day), w in missing.items():
-            seats = taken.get(pk, {})
-            low, high = day * DAY, (day + 1) * DAY
-            tail = high + (needed - 1) * w.rules.slot_seconds
-            starts = free_starts(w.rules, needed, seats, low, high)
-            strings = format_times(starts, w.rules.time_zone)
-            ends = array("q")
-            offset = -1
-            for text in strings:  # ASCII: a JSON string is its text and two quotes
-                offset += len(text) + 3  # the comma before it, the text, its quotes
-                ends.append(offset)
-            out[(pk, needed, day)] = FreeDay(
-                rules=w.rules,
-                version=versions.get(pk, 0),
-                valid_until=min(
-                    (e for cell, e in expiries.get(pk, {}).items() if low <= cell < tail),
-                    default=NEVER,
+        today = now // DAY
+        for w, lacking in missing:
+            seats = taken.get(w.schedule_pk, {})
+            holds = expiries.get(w.schedule_pk, {})
+            # Days already past are never asked for again (lead time starts at now).
+            days = {day: kept for day, kept in usable[w.key].items() if day >= today - 1}
+            for day in lacking:
+                days[day] = _free_day(w, day, seats, holds)
+            usable[w.key] = days
+            self._kept.put(
+                w.key,
+                KeptSchedule(
+                    rules=w.rules,
+                    version=versions.get(w.schedule_pk, 0),
+                    days=days,
+                    cost=_SCHEDULE_OVERHEAD + sum(day.cost for day in days.values()),
                 ),
-                starts=array("q", starts),
-                texts=orjson.dumps(strings)[1:-1],
-                ends=ends,
             )
-        return out
+
+
+def _free_day(w: Wanted, day: int, seats: dict[int, int], holds: dict[int, int]) -> FreeDay:
+    low, high = day * DAY, (day + 1) * DAY
+    tail = high + (w.needed - 1) * w.rules.slot_seconds
+    starts = free_starts(w.rules, w.needed, seats, low, high)
+    strings = format_times(starts, w.rules.time_zone)
+    ends = array("q")
+    offset = -1
+    for text in strings:  # ASCII: a JSON string is its text and two quotes
+        offset += len(text) + 3  # the comma before it, the text, its quotes
+        ends.append(offset)
+    return FreeDay(
+        valid_until=min((e for cell, e in holds.items() if low <= cell < tail), default=NEVER),
+        starts=array("q", starts),
+        texts=orjson.dumps(strings)[1:-1],
+        ends=ends,
+    )
 
 
 def claim_versions(session: Session, schedule_pks: Sequence[int]) -> dict[int, int]:
