@@ -32,8 +32,12 @@ def test_entries_expire() -> None:
     clock = FakeClock()
     memo = Memo(ttl=10, clock=clock)
     memo.put(("k", 1), "v")
-    clock.now += 9.9
+    clock.now += 6.9
     assert memo.get(("k", 1)) == "v"
+    clock.now += 3.0  # the last 3 s: the first caller is sent to rebuild it, not the rest
+    assert memo.get(("k", 1)) is None
+    assert memo.get(("k", 1)) == "v"
+    assert memo.peek(("k", 1)) == "v"
     clock.now += 0.2
     assert memo.get(("k", 1)) is None
     assert len(memo) == 0
@@ -77,3 +81,33 @@ def test_once_builds_again_after_a_failed_build() -> None:
     with contextlib.suppress(RuntimeError):
         memo.once("k", failing)
     assert memo.once("k", lambda: "value") == "value"
+
+
+def test_near_its_end_one_caller_rebuilds_while_the_others_keep_the_value() -> None:
+    """The p99 of the provider search was every request queueing behind the rebuild of its
+    table each time it lapsed (issue 15): now they are answered with the live value."""
+    clock = FakeClock()
+    memo = Memo(ttl=10, clock=clock)
+    memo.put("table", "old")
+    clock.now += 8  # inside the last 3 s
+    started = threading.Event()
+    release = threading.Event()
+
+    def rebuild() -> str:
+        started.set()
+        release.wait(5)
+        return "new"
+
+    rebuilt: list[str] = []
+    builder = threading.Thread(target=lambda: rebuilt.append(memo.once("table", rebuild)))
+    builder.start()
+    assert started.wait(5)
+    # While it builds, others are not kept waiting: they get the live value at once.
+    assert memo.once("table", lambda: "never built") == "old"
+    assert memo.once("table", lambda: "never built") == "old"
+    release.set()
+    builder.join(5)
+    assert rebuilt == ["new"]
+    assert memo.once("table", lambda: "never built") == "new"
+    clock.now += 9.9  # the new value's own life, not the old one's
+    assert memo.peek("table") == "new"

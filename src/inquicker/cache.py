@@ -90,6 +90,15 @@ class BoundedCache(Generic[K, V]):
             self._entries.move_to_end(key)
             return entry.value
 
+    def peek(self, key: K) -> V | None:
+        """The live value, even near the end of its life (for callers that are not the one
+        refreshing it)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or not self._live(entry, self._clock()):
+                return None
+            return entry.value
+
     def put(self, key: K, value: V, *, generation: int | None = None) -> None:
         """Store ``value``; ``generation`` is the one read *before* reading the value, so a
         change committed meanwhile makes it stale at once."""

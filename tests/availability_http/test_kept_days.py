@@ -26,7 +26,10 @@ from inquicker.app import create_app
 from inquicker.availability.engine import format_times, offered_times
 from inquicker.availability.models import SeatClaim, SeatClaimVersion
 from inquicker.availability.repository import ALL_DATES, load_schedules, seats_taken
+from inquicker.catalog.schedule_models import Schedule, ScheduleHours
 from inquicker.settings import Settings
+from inquicker.tenancy.directory import FRESH_SECONDS, Directory
+from inquicker.tenancy.models import HealthSystem
 from tests.availability_http.fixture import KOLKATA, NY_CLINIC, NY_GROUP, Avail
 from tests.availability_http.helpers import get, ids, times_of
 from tests.conftest import ApiClient
@@ -96,8 +99,6 @@ def _expected(
 
 
 def _hs_pk(session: Session, pks: dict[str, int]) -> int:
-    from inquicker.catalog.schedule_models import Schedule
-
     hs_pk: int = session.execute(
         select(Schedule.health_system_pk).where(Schedule.pk == pks[NY_CLINIC])
     ).scalar_one()
@@ -220,3 +221,27 @@ def test_a_claim_written_by_another_process_is_seen_at_once(
         )
     assert nine in times_of(get(warm_api, day, avail.key))[NY_CLINIC]
     assert versions == {avail.pks[NY_CLINIC]: 3}  # insert, update, delete
+
+
+def test_changed_hours_replace_the_kept_days(
+    warm_api: ApiClient, avail: Avail, session_factory: sessionmaker[Session]
+) -> None:
+    """Kept days belong to the rules they were computed from: another process's change of
+    hours (an import or an operator: both bump the data version) is answered with the new
+    hours once the tenant's version is read again, and equal rules reloaded keep them."""
+    seconds = [0.0]
+    warm_api.app.state.api.directory = Directory(clock=lambda: seconds[0])  # type: ignore[attr-defined]
+    saturday = [*ids(NY_CLINIC), ("from", "2026-12-05"), ("to", "2026-12-05")]
+    assert times_of(get(warm_api, saturday, avail.key))[NY_CLINIC] == []
+    with session_factory() as session, session.begin():
+        session.add(
+            ScheduleHours(
+                schedule_pk=avail.pks[NY_CLINIC], weekday=5, opens=time(8), closes=time(8, 30)
+            )
+        )
+        session.execute(update(HealthSystem).values(data_version=HealthSystem.data_version + 1))
+    seconds[0] += FRESH_SECONDS + 0.01
+    assert times_of(get(warm_api, saturday, avail.key))[NY_CLINIC] == [
+        "2026-12-05T08:00:00-05:00",
+        "2026-12-05T08:15:00-05:00",
+    ]

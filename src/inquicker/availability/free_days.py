@@ -145,14 +145,7 @@ class FreeDays:
         usable: dict[tuple[int, int], dict[int, FreeDay]] = {}
         missing: list[tuple[Wanted, list[int]]] = []
         for w in live:
-            kept = self._kept.get(w.key)
-            days = (
-                kept.days
-                if kept is not None
-                and kept.rules is w.rules
-                and kept.version == versions.get(w.schedule_pk, 0)
-                else {}
-            )
+            days = self._kept_days(w, versions.get(w.schedule_pk, 0))
             usable[w.key] = days
             lacking = [
                 day
@@ -172,6 +165,19 @@ class FreeDays:
             parts = [part for day in w.days() if (part := days[day].between(low, high))]
             out.append(b"[" + b",".join(parts) + b"]")
         return out
+
+    def _kept_days(self, w: Wanted, version: int) -> dict[int, FreeDay]:
+        """The days kept for this schedule and length under these rules and claims."""
+        kept = self._kept.get(w.key)
+        if kept is None or kept.version != version:
+            return {}
+        if kept.rules is not w.rules:
+            # The catalog memo reloads rules every few seconds (its TTL): equal rules keep
+            # the days, and the kept entry takes the new object for the next request.
+            if kept.rules != w.rules:
+                return {}
+            self._kept.put(w.key, KeptSchedule(w.rules, version, kept.days, kept.cost))
+        return kept.days
 
     def _compute(
         self,
