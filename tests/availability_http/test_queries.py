@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from inquicker.availability.free_days import FreeDays
 from inquicker.memo import Memo
 from inquicker.tenancy.directory import FRESH_SECONDS, Directory
 from inquicker.tenancy.models import HealthSystem
@@ -37,9 +38,11 @@ def _seed_claims(session_factory: sessionmaker[Session], avail: Avail) -> None:
 
 
 def _cold(api: ApiClient) -> None:
-    """Forget memoised schedule rules, tenants and keys, so both measured requests load them
-    (however long the test takes: the tenant/key memo lapses by itself after a second)."""
+    """Forget memoised schedule rules, tenants, keys and kept availability, so both measured
+    requests load them (however long the test takes: the tenant/key memo lapses by itself
+    after a second)."""
     api.app.state.api.memo = Memo()  # type: ignore[attr-defined]
+    api.app.state.api.free_days = FreeDays()  # type: ignore[attr-defined]
     api.app.state.api.directory = Directory()  # type: ignore[attr-defined]
 
 

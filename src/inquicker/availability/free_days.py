@@ -26,11 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from inquicker.availability.engine import free_starts
-from inquicker.availability.models import SeatClaim, SeatClaimVersion
+from inquicker.availability.models import SeatClaimVersion
+from inquicker.availability.repository import seats_with_expiry
 from inquicker.availability.rules import ScheduleRules
 from inquicker.availability.zones import DAY, format_times
 from inquicker.cache import BoundedCache
@@ -43,22 +44,6 @@ _SCHEDULE_OVERHEAD = 400  # the key, the cache entry, the KeptSchedule and its d
 
 _VERSIONS = select(SeatClaimVersion.schedule_pk, SeatClaimVersion.version).where(
     SeatClaimVersion.schedule_pk.in_(bindparam("pks", expanding=True))
-)
-# Seats per cell, and the earliest expiry of a live hold there (NULL: visits only).
-_SEATS = (
-    select(
-        SeatClaim.schedule_pk,
-        SeatClaim.cell_start,
-        func.count(),
-        func.min(SeatClaim.expires_at),
-    )
-    .where(
-        SeatClaim.schedule_pk.in_(bindparam("pks", expanding=True)),
-        SeatClaim.cell_start >= bindparam("first"),
-        SeatClaim.cell_start < bindparam("last"),
-        or_(SeatClaim.expires_at.is_(None), SeatClaim.expires_at > bindparam("now")),
-    )
-    .group_by(SeatClaim.schedule_pk, SeatClaim.cell_start)
 )
 
 
@@ -242,18 +227,3 @@ def claim_versions(session: Session, schedule_pks: Sequence[int]) -> dict[int, i
         return {}
     rows = session.connection().execute(_VERSIONS, {"pks": list(schedule_pks)}).all()
     return {pk: version for pk, version in rows}
-
-
-def seats_with_expiry(
-    session: Session, schedule_pks: Sequence[int], first: int, last: int, now: int
-) -> tuple[dict[int, dict[int, int]], dict[int, dict[int, int]]]:
-    """Per schedule: seats taken per cell start in [first, last) by visits and live holds,
-    and the earliest expiry of a live hold per cell that has one."""
-    params = {"pks": list(schedule_pks), "first": first, "last": last, "now": now}
-    taken: dict[int, dict[int, int]] = {}
-    expiries: dict[int, dict[int, int]] = {}
-    for pk, cell, count, expiry in session.connection().execute(_SEATS, params).all():
-        taken.setdefault(pk, {})[cell] = count
-        if expiry is not None:
-            expiries.setdefault(pk, {})[cell] = expiry
-    return taken, expiries

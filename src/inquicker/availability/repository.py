@@ -97,8 +97,14 @@ _BLOCKS = (
     .where(ScheduleBlock.schedule_pk.in_(bindparam("pks", expanding=True)))
     .order_by(ScheduleBlock.schedule_pk, ScheduleBlock.starts_at)
 )
+# Seats per cell, and the earliest expiry of a live hold there (NULL: visits only).
 _SEATS = (
-    select(SeatClaim.schedule_pk, SeatClaim.cell_start, func.count())
+    select(
+        SeatClaim.schedule_pk,
+        SeatClaim.cell_start,
+        func.count(),
+        func.min(SeatClaim.expires_at),
+    )
     .where(
         SeatClaim.schedule_pk.in_(bindparam("pks", expanding=True)),
         SeatClaim.cell_start >= bindparam("first"),
@@ -207,13 +213,24 @@ def seats_taken(
     session: Session, schedule_pks: Sequence[int], first: int, last: int, now: int
 ) -> dict[int, dict[int, int]]:
     """Seats taken per schedule and cell start in [first, last): visits and live holds."""
+    return seats_with_expiry(session, schedule_pks, first, last, now)[0]
+
+
+def seats_with_expiry(
+    session: Session, schedule_pks: Sequence[int], first: int, last: int, now: int
+) -> tuple[dict[int, dict[int, int]], dict[int, dict[int, int]]]:
+    """Per schedule: seats taken per cell start in [first, last) by visits and live holds,
+    and the earliest expiry of a live hold per cell that has one."""
+    taken: dict[int, dict[int, int]] = {}
+    expiries: dict[int, dict[int, int]] = {}
     if not schedule_pks:
-        return {}
+        return taken, expiries
     params = {"pks": list(schedule_pks), "first": first, "last": last, "now": now}
-    out: dict[int, dict[int, int]] = {}
-    for schedule_pk, cell_start, count in session.connection().execute(_SEATS, params).all():
-        out.setdefault(schedule_pk, {})[cell_start] = count
-    return out
+    for pk, cell, count, expiry in session.connection().execute(_SEATS, params).all():
+        taken.setdefault(pk, {})[cell] = count
+        if expiry is not None:
+            expiries.setdefault(pk, {})[cell] = expiry
+    return taken, expiries
 
 
 ALL_DATES = (date(1900, 1, 1), date(2200, 12, 31))
