@@ -369,10 +369,11 @@ CASES = [
     # types -- the memoised facts the booking path checks visits against
     Case("visit-settings", 9, f"/visit-settings/{CHEN_PC}"),
     # site, key, schedules, their weekly hours, their exceptions, their blocks, their
-    # appointment types, seats taken
+    # appointment types, their seat-claims versions, seats taken (a cold server: nothing
+    # kept yet; availability/free_days.py)
     Case(
         "available-appointment-times",
-        8,
+        9,
         "/available-appointment-times",
         (("schedule_ids[]", CHEN_PC),),
         large_params=tuple(("schedule_ids[]", s) for s in TEN),
