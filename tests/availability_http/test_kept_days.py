@@ -245,3 +245,27 @@ def test_changed_hours_replace_the_kept_days(
         "2026-12-05T08:00:00-05:00",
         "2026-12-05T08:15:00-05:00",
     ]
+
+
+def test_with_the_cache_off_every_answer_is_computed(
+    engine: Engine, settings: Settings, avail: Avail, clock: Clock
+) -> None:
+    """INQUICKER_AVAILABILITY_CACHE_BYTES=0: nothing kept, the same answers."""
+    off = settings.model_copy(update={"availability_cache_bytes": 0})
+    app = create_app(off, engine=engine, clock=clock)
+    day = [*ids(NY_CLINIC, KOLKATA), ("from", "2026-12-02"), ("to", "2026-12-02")]
+    with ApiClient(app, base_url="http://testserver") as api:
+        first = times_of(get(api, day, avail.key))
+        assert first == times_of(get(api, day, avail.key))
+        assert len(api.app.state.api.free_days) == 0  # type: ignore[attr-defined]
+    assert first[NY_CLINIC] == [
+        "2026-12-02T09:00:00-05:00",
+        "2026-12-02T09:15:00-05:00",
+        "2026-12-02T09:30:00-05:00",
+        "2026-12-02T09:45:00-05:00",
+        "2026-12-02T13:00:00-05:00",
+        "2026-12-02T13:15:00-05:00",
+        "2026-12-02T13:30:00-05:00",
+        "2026-12-02T13:45:00-05:00",
+    ]
+    assert len(first[KOLKATA]) == 6

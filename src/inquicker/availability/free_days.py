@@ -36,8 +36,8 @@ from inquicker.availability.rules import ScheduleRules
 from inquicker.availability.zones import DAY, format_times
 from inquicker.cache import BoundedCache
 
-# About 5,000 schedule-days of a 15-minute grid (~1.5 KB each).
-DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+# About 2,700 schedule-days of a 15-minute grid (~1.5 KB each); INQUICKER_AVAILABILITY_CACHE_BYTES.
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 NEVER = 2**62
 _DAY_OVERHEAD = 300  # the FreeDay, its arrays' and bytes' headers, its dict slot, roughly
 _SCHEDULE_OVERHEAD = 400  # the key, the cache entry, the KeptSchedule and its dict

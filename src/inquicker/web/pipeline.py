@@ -85,10 +85,10 @@ class Api:
     directory: Directory = field(default_factory=Directory)
     rates: RateLimits | None = None
     replicas: Replicas | None = None
-    free_days: FreeDays = field(default_factory=FreeDays)
 
     def __post_init__(self) -> None:
         self.documents = ResponseCache(self.settings.response_cache_bytes)
+        self.free_days = FreeDays(self.settings.availability_cache_bytes)
 
     async def handle(self, request: Request) -> Response:
         parsed: Parsed | ApiError | None = request.scope.get(PARSED)
