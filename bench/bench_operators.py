@@ -66,6 +66,7 @@ from bench.harness import (  # noqa: E402
     run_wrk,
     write_requests,
 )
+from bench.profiling import Profiler  # noqa: E402
 from inquicker.booking import phi  # noqa: E402
 from inquicker.booking.models import Visit  # noqa: E402
 from inquicker.bundle.demo import load_demo  # noqa: E402
@@ -317,6 +318,11 @@ def main() -> None:
         "--port", type=int, default=0, help="first of two ports (default: two free ones)"
     )
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy the worker during the visits list's timed run (collapsed stacks here)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -383,11 +389,18 @@ def main() -> None:
         listing = write_requests(workdir / "list.txt", requests)
         run_wrk(wrk, server.base, listing, seconds=2, connections=args.connections)  # warm-up
         pid = server.worker_pid()
+        profiler = Profiler(pid, args.profile) if args.profile else None
+        if profiler is not None:
+            profiler.__enter__()
         cpu_before = cpu_seconds(pid)
         loaded = run_wrk(
             wrk, server.base, listing, seconds=args.seconds, connections=args.connections
         )
         cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / max(loaded.requests, 1)
+        if profiler is not None:
+            profiler.__exit__()
+            for inclusive, own, frame in profiler.summary(25):
+                print(f"  {inclusive:5.1f}% {own:5.1f}%  {frame}", flush=True)
         results["visits_list"] = {
             **loaded.as_dict(),
             "target_rps": 300,

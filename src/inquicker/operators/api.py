@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,6 +23,7 @@ from inquicker.db.engine import WriteConflictError, immediate_writes
 from inquicker.events.sequencer import assign_positions
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.jsonapi.negotiation import check_accept
+from inquicker.memo import Memo
 from inquicker.operators import roles
 from inquicker.operators.api_handlers import (
     OperatorRequest,
@@ -114,6 +115,9 @@ class OperatorApi:
     settings: Settings
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = utcnow
+    # Catalog-derived values the operator API reads often (schedule time zones), keyed by
+    # the health systems' data versions: one per app, so two apps never share one.
+    memo: Memo = field(default_factory=Memo)
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -179,4 +183,4 @@ class OperatorApi:
                     )
                 ]
             )
-        return Caller(principal, client, self.clock(), self.settings)
+        return Caller(principal, client, self.clock(), self.settings, self.memo)

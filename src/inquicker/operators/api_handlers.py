@@ -36,13 +36,16 @@ class OperatorRequest:
 
 
 def _visit_resource(
-    req: OperatorRequest, row: Any, patient: dict[str, Any] | None
+    req: OperatorRequest,
+    row: Any,
+    patient: dict[str, Any] | None,
+    appointment_at: str | None = None,
 ) -> dict[str, Any]:
     return {
         "type": "visits",
         "id": row.visit_id,
         "links": {"self": f"{req.base}/visits/{row.visit_id}"},
-        "attributes": visits.attributes(row, patient),
+        "attributes": visits.attributes(row, patient, appointment_at),
         "relationships": {
             "schedule": {"data": {"type": "schedules", "id": row.schedule}},
             "location": {"data": {"type": "locations", "id": row.location}},
@@ -132,7 +135,12 @@ def visits_list(session: Session, caller: Caller, req: OperatorRequest) -> dict[
     if number < last:
         links["next"] = link(number + 1)
     return {
-        "data": [_visit_resource(req, row, patient) for row, patient in rows],
+        "data": [
+            _visit_resource(req, row, patient, at)
+            for (row, patient), at in zip(
+                rows, visits.appointment_times([row for row, _ in rows]), strict=True
+            )
+        ],
         "meta": {"record-count": total},
         "links": links,
     }
