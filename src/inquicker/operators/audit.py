@@ -6,19 +6,19 @@ patient data itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, bindparam, insert, select, text
+from sqlalchemy import Connection, Dialect, Table, bindparam, select, text
+from sqlalchemy.types import TypeEngine
 
 from inquicker.db.base import UTCDateTime
 from inquicker.operators.models import AuditEntry
 
 AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
-_INSERT = insert(AUDIT)
 # PostgreSQL: any number of entries in one statement of constant text (prepared once by
 # psycopg) with one JSON parameter, which orjson encodes in C. The arrays of the unnest
 # form this replaces were dumped element by element in Python by psycopg: 8.5% of a
@@ -66,8 +66,40 @@ def write(conn: Connection, now: datetime, *records: Record) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(_FROM_JSON, {"at": now, "entries": orjson.dumps(rows).decode()})
         return
-    # SQLite: one executemany of a prebuilt statement (no network round trips to save).
-    conn.execute(_INSERT, [{**row, "at": now} for row in rows])
+    # SQLite: one executemany at the driver, each value converted once by its column type's
+    # own bind processor (the stored text is what SQLAlchemy would write). Through
+    # SQLAlchemy's executemany, converting 50 rows' eight parameters took ~3x the insert.
+    dialect = conn.dialect
+    at = _processor(AUDIT.c.at.type, dialect)(now)
+    details = _processor(AUDIT.c.details.type, dialect)
+    conn.exec_driver_sql(
+        _SQLITE_INSERT,
+        [
+            (
+                at,
+                row["actor"],
+                row["health_system_pk"],
+                row["action"],
+                row["visit_id"],
+                row["patient_data"],
+                row["client"],
+                details(row["details"]),
+            )
+            for row in rows
+        ],
+    )
+
+
+_SQLITE_INSERT = (
+    "INSERT INTO audit_entries"
+    " (at, actor, health_system_pk, action, visit_id, patient_data, client, details)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _processor(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    process = type_.bind_processor(dialect)
+    return process if process is not None else (lambda value: value)
 
 
 def write_reads(
