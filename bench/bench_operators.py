@@ -13,7 +13,8 @@ with a console session and an operator API token. Then, against real uvicorn pro
    request at a time over a keep-alive connection: time per page (target < 150 ms).
 2. **Visits list**: ``GET /admin/api/visits`` pages of 50 with patient data decrypted
    (the scheduler's token: 50 audited patient-data reads each), driven by wrk for
-   ``--seconds``: requests/s (target >= 300).
+   ``--seconds``: requests/s (target >= 300), the server's and the PostgreSQL backends'
+   CPU per request (``--profile PATH``: py-spy on the worker meanwhile).
 3. **Audit cost**: the same single-visit read and 50-visit page, one at a time, against
    the server and against a second server whose audit writes are switched off
    (``app_without_audit`` below), interleaved: the median difference is what the audit
