@@ -13,7 +13,8 @@ with a console session and an operator API token. Then, against real uvicorn pro
    request at a time over a keep-alive connection: time per page (target < 150 ms).
 2. **Visits list**: ``GET /admin/api/visits`` pages of 50 with patient data decrypted
    (the scheduler's token: 50 audited patient-data reads each), driven by wrk for
-   ``--seconds``: requests/s (target >= 300).
+   ``--seconds``: requests/s (target >= 300), the server's and the PostgreSQL backends'
+   CPU per request (``--profile PATH``: py-spy on the worker meanwhile).
 3. **Audit cost**: the same single-visit read and 50-visit page, one at a time, against
    the server and against a second server whose audit writes are switched off
    (``app_without_audit`` below), interleaved: the median difference is what the audit
@@ -49,10 +50,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text, update  # noqa: E402
+from sqlalchemy import insert, make_url, select, text, update  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 
+from bench.bench_booking import cpu_seconds as process_cpu  # noqa: E402
 from bench.harness import (  # noqa: E402
     Request,
     Server,
@@ -66,6 +68,7 @@ from bench.harness import (  # noqa: E402
     run_wrk,
     write_requests,
 )
+from bench.profiling import Profiler  # noqa: E402
 from inquicker.booking import phi  # noqa: E402
 from inquicker.booking.models import Visit  # noqa: E402
 from inquicker.bundle.demo import load_demo  # noqa: E402
@@ -91,6 +94,9 @@ def app_without_audit() -> Starlette:
     from inquicker.operators import audit
 
     audit.write = lambda *_args, **_kwargs: None  # type: ignore[assignment]
+    # A page's entries (its own fast path; older code has none).
+    if hasattr(audit, "write_reads"):
+        audit.write_reads = lambda *_args, **_kwargs: None
     return app_from_env()
 
 
@@ -253,8 +259,10 @@ def audit_write_cost(url: str, rounds: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for entries in (1, 50):
         records = [
-            audit.Record(EMAIL, "visit.read", None, f"{n:032x}", True, "127.0.0.1")
-            for n in range(entries)
+            # Random ids, as visits have: sequential ones would touch one page of the
+            # visit_id index where real entries touch one per entry.
+            audit.Record(EMAIL, "visit.read", None, uuid.uuid4().hex, True, "127.0.0.1")
+            for _ in range(entries)
         ]
         empty: list[float] = []
         rolled: list[float] = []
@@ -317,6 +325,11 @@ def main() -> None:
         "--port", type=int, default=0, help="first of two ports (default: two free ones)"
     )
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="py-spy the worker during the visits list's timed run (collapsed stacks here)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -383,11 +396,25 @@ def main() -> None:
         listing = write_requests(workdir / "list.txt", requests)
         run_wrk(wrk, server.base, listing, seconds=2, connections=args.connections)  # warm-up
         pid = server.worker_pid()
+        profiler = Profiler(pid, args.profile) if args.profile else None
+        if profiler is not None:
+            profiler.__enter__()
+        database = make_url(url).database if is_postgres(url) else None
         cpu_before = cpu_seconds(pid)
+        backends_before = process_cpu(database=database) if database else 0.0
         loaded = run_wrk(
             wrk, server.base, listing, seconds=args.seconds, connections=args.connections
         )
         cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / max(loaded.requests, 1)
+        backends_ms = (
+            (process_cpu(database=database) - backends_before) * 1000 / max(loaded.requests, 1)
+            if database
+            else None
+        )
+        if profiler is not None:
+            profiler.__exit__()
+            for inclusive, own, frame in profiler.summary(25):
+                print(f"  {inclusive:5.1f}% {own:5.1f}%  {frame}", flush=True)
         results["visits_list"] = {
             **loaded.as_dict(),
             "target_rps": 300,
@@ -395,6 +422,9 @@ def main() -> None:
             # figure (one idle core serves about 1000 / cpu_ms_per_request requests/s,
             # the database's work aside).
             "server_cpu_ms_per_request": round(cpu_ms, 2),
+            # The PostgreSQL backends' CPU per request: on this 2-core machine they share
+            # the other core with wrk, so they bound requests/s too.
+            "postgres_cpu_ms_per_request": round(backends_ms, 2) if backends_ms else None,
         }
         print("visits list:", results["visits_list"], flush=True)
 

@@ -43,12 +43,19 @@ def seal(data: dict[str, Any], key: bytes | None) -> str:
     return "v1:" + base64.b64encode(nonce + sealed).decode()
 
 
+@lru_cache(maxsize=4)
+def _cipher(key: bytes) -> AESGCM:
+    """One AESGCM per key (stateless, safe to share between threads): a page of 50 visits
+    built 50 of them."""
+    return AESGCM(key)
+
+
 def unseal(stored: str, key: bytes | None) -> dict[str, Any]:
     """Read stored patient data back (used by operators' tools and tests, never the API)."""
     if stored.startswith("plain:"):
         return dict(orjson.loads(stored[len("plain:") :]))
     if not stored.startswith("v1:") or key is None:
         raise ValueError("encrypted patient data needs INQUICKER_PHI_KEY")
-    raw = base64.b64decode(stored[len("v1:") :])
-    plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], ASSOCIATED_DATA)
+    raw = binascii.a2b_base64(stored[len("v1:") :])
+    plain = _cipher(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], ASSOCIATED_DATA)
     return dict(orjson.loads(plain))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,6 +24,7 @@ from inquicker.db.engine import WriteConflictError, immediate_writes
 from inquicker.events.sequencer import assign_positions
 from inquicker.jsonapi.errors import ApiError, ErrorObject
 from inquicker.jsonapi.negotiation import check_accept
+from inquicker.memo import Memo
 from inquicker.operators import roles
 from inquicker.operators.api_handlers import (
     OperatorRequest,
@@ -60,7 +62,7 @@ class OperatorRoute:
     # Run the event sequencer in its own short transaction first (the feed reads positions).
     sequence_first: bool = False
 
-    @property
+    @cached_property  # matched on every request: compiled once (2% of a list's CPU)
     def regex(self) -> re.Pattern[str]:
         return re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern))
 
@@ -114,6 +116,9 @@ class OperatorApi:
     settings: Settings
     sessions: sessionmaker[Session]
     clock: Callable[[], datetime] = utcnow
+    # Catalog-derived values the operator API reads often (schedule time zones), keyed by
+    # the health systems' data versions: one per app, so two apps never share one.
+    memo: Memo = field(default_factory=Memo)
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -179,4 +184,4 @@ class OperatorApi:
                     )
                 ]
             )
-        return Caller(principal, client, self.clock(), self.settings)
+        return Caller(principal, client, self.clock(), self.settings, self.memo)

@@ -36,13 +36,16 @@ class OperatorRequest:
 
 
 def _visit_resource(
-    req: OperatorRequest, row: Any, patient: dict[str, Any] | None
+    req: OperatorRequest,
+    row: Any,
+    patient: dict[str, Any] | None,
+    appointment_at: str | None = None,
 ) -> dict[str, Any]:
     return {
         "type": "visits",
         "id": row.visit_id,
         "links": {"self": f"{req.base}/visits/{row.visit_id}"},
-        "attributes": visits.attributes(row, patient),
+        "attributes": visits.attributes(row, patient, appointment_at),
         "relationships": {
             "schedule": {"data": {"type": "schedules", "id": row.schedule}},
             "location": {"data": {"type": "locations", "id": row.location}},
@@ -119,12 +122,13 @@ def visits_list(session: Session, caller: Caller, req: OperatorRequest) -> dict[
     )
     rows, total = visits.page(session, caller, filters, sort, (number - 1) * size, size)
     last = max(1, -(-total // size))
-    kept = [(k, v) for k, v in req.params if not k.startswith("page[")]
+    # The caller's other parameters encoded once for the five links (urlencode per link
+    # was ~5% of a page's CPU); the same text as encoding each link whole.
+    kept = urlencode([(k, v) for k, v in req.params if not k.startswith("page[")])
+    prefix = f"{req.url}?{kept}&" if kept else f"{req.url}?"
 
     def link(n: int) -> str:
-        return (
-            f"{req.url}?{urlencode([*kept, ('page[number]', str(n)), ('page[size]', str(size))])}"
-        )
+        return f"{prefix}page%5Bnumber%5D={n}&page%5Bsize%5D={size}"
 
     links = {"self": link(number), "first": link(1), "last": link(last)}
     if number > 1:
@@ -132,7 +136,12 @@ def visits_list(session: Session, caller: Caller, req: OperatorRequest) -> dict[
     if number < last:
         links["next"] = link(number + 1)
     return {
-        "data": [_visit_resource(req, row, patient) for row, patient in rows],
+        "data": [
+            _visit_resource(req, row, patient, at)
+            for (row, patient), at in zip(
+                rows, visits.appointment_times([row for row, _ in rows]), strict=True
+            )
+        ],
         "meta": {"record-count": total},
         "links": links,
     }

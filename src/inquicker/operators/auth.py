@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from inquicker.operators import audit, credentials
@@ -29,6 +29,15 @@ class OperatorPrincipal:
     # The health systems this operator may see (all of them for a superuser).
     health_system_pks: tuple[int, ...]
     csrf_token: str | None = None  # console sessions only
+    # Their data versions, read with the principal when known (API tokens): what memoised
+    # catalog-derived values (schedule time zones) are keyed by. () when not read.
+    data_versions: tuple[int, ...] = ()
+
+
+_HEALTH_SYSTEMS: Table = HealthSystem.__table__  # type: ignore[assignment]
+_EVERY_SCOPE = select(_HEALTH_SYSTEMS.c.pk, _HEALTH_SYSTEMS.c.data_version).order_by(
+    _HEALTH_SYSTEMS.c.pk
+)
 
 
 def _scope(session: Session, operator: Operator) -> tuple[int, ...]:
@@ -48,18 +57,48 @@ def principal(session: Session, operator: Operator, csrf: str | None = None) -> 
     )
 
 
+_OPERATORS: Table = Operator.__table__  # type: ignore[assignment]
+_TOKENS: Table = OperatorToken.__table__  # type: ignore[assignment]
+# One prebuilt Core statement (no ORM entity to build per request): the operator behind a
+# live token, with its health system's data version.
+_BY_TOKEN = (
+    select(
+        _OPERATORS.c.pk,
+        _OPERATORS.c.email,
+        _OPERATORS.c.role,
+        _OPERATORS.c.superuser,
+        _OPERATORS.c.health_system_pk,
+        _HEALTH_SYSTEMS.c.data_version,
+    )
+    .select_from(
+        _TOKENS.join(_OPERATORS, _OPERATORS.c.pk == _TOKENS.c.operator_pk).outerjoin(
+            _HEALTH_SYSTEMS, _HEALTH_SYSTEMS.c.pk == _OPERATORS.c.health_system_pk
+        )
+    )
+    .where(
+        _TOKENS.c.token_hash == bindparam("token_hash"),
+        _TOKENS.c.revoked_at.is_(None),
+        _OPERATORS.c.disabled_at.is_(None),
+    )
+)
+
+
 def by_token(session: Session, raw: str) -> OperatorPrincipal | None:
     """The live, enabled operator holding this API token; None otherwise (one answer)."""
-    operator = session.scalars(
-        select(Operator)
-        .join(OperatorToken, OperatorToken.operator_pk == Operator.pk)
-        .where(
-            OperatorToken.token_hash == credentials.digest(raw),
-            OperatorToken.revoked_at.is_(None),
-            Operator.disabled_at.is_(None),
-        )
-    ).one_or_none()
-    return principal(session, operator) if operator is not None else None
+    conn = session.connection()
+    row = conn.execute(_BY_TOKEN, {"token_hash": credentials.digest(raw)}).one_or_none()
+    if row is None:
+        return None
+    if row.superuser:
+        every = conn.execute(_EVERY_SCOPE).all()
+        scope, versions = tuple(r.pk for r in every), tuple(r.data_version for r in every)
+    elif row.health_system_pk is not None:
+        scope, versions = (row.health_system_pk,), (row.data_version,)
+    else:
+        scope, versions = (), ()
+    return OperatorPrincipal(
+        row.pk, row.email, row.role, row.superuser, scope, data_versions=versions
+    )
 
 
 class LoginOutcome(Enum):

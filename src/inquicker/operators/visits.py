@@ -4,11 +4,12 @@ patient data only for roles allowed), list, and change (as an operator, audited)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from inquicker.availability.endpoint import times_on
@@ -43,6 +44,8 @@ class Caller:
     client: str | None
     now: datetime
     settings: Settings
+    # The app's memo for values derived from catalog data (schedule time zones); None: none.
+    memo: Memo | None = None
 
     def may(self, permission: str) -> bool:
         return roles.may(self.principal.role, permission)
@@ -65,15 +68,22 @@ def _stamp(value: datetime | None) -> str | None:
 
 def patient_of(row: Any, settings: Settings) -> dict[str, Any]:
     key = phi.decode_key(settings.phi_key) if settings.phi_key else None
-    data = phi.unseal(row.patient_data, key)
-    return {k: v for k, v in data.items() if k not in _NOT_PATIENT}
+    return _patient(row.patient_data, key)
 
 
-def attributes(row: Any, patient: dict[str, Any] | None) -> dict[str, Any]:
+def attributes(
+    row: Any,
+    patient: dict[str, Any] | None,
+    appointment_at: str | None = None,
+) -> dict[str, Any]:
+    """A visit's attributes; ``appointment_at`` when the caller formatted it already (a
+    page formats all its times per zone at once: ``appointment_times``)."""
     zone = row.time_zone_name
     previous = row.previous_appointment_at
+    if appointment_at is None:
+        appointment_at = format_times([row.appointment_at], zone)[0]
     out: dict[str, Any] = {
-        "appointment-at": format_times([row.appointment_at], zone)[0],
+        "appointment-at": appointment_at,
         "appointment-type": row.appointment_type,
         "appointment-type-name": row.appointment_type_name,
         "confirmation-number": row.confirmation_number,
@@ -92,6 +102,16 @@ def attributes(row: Any, patient: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+def appointment_times(rows: Sequence[Any]) -> list[str]:
+    """The rows' appointment times, formatted with one ``format_times`` call per time zone
+    (a page is in time order, so each call formats whole runs of one UTC offset)."""
+    by_zone: dict[str, list[int]] = {}
+    for row in rows:
+        by_zone.setdefault(row.time_zone_name, []).append(row.appointment_at)
+    texts = {zone: iter(format_times(times, zone)) for zone, times in by_zone.items()}
+    return [next(texts[row.time_zone_name]) for row in rows]
+
+
 def read(session: Session, caller: Caller, visit_id: str) -> tuple[Any, dict[str, Any] | None]:
     """One visit (None if not this operator's), patient data if allowed; audited."""
     shown = caller.may(roles.READ_PATIENT_DATA)
@@ -106,6 +126,19 @@ def read(session: Session, caller: Caller, visit_id: str) -> tuple[Any, dict[str
     return row, patient
 
 
+def zones(conn: Connection, caller: Caller) -> list[str]:
+    """The time zones of the caller's health systems' schedules: memoised under their data
+    versions (every import bumps them, and only imports create or change schedules' time
+    zones), read from the database when the versions are unknown (console sessions)."""
+    hs_pks = caller.principal.health_system_pks
+    versions = caller.principal.data_versions
+    if caller.memo is None or len(versions) != len(hs_pks):
+        return repository.time_zones(conn, hs_pks)
+    key = ("operator-time-zones", hs_pks, versions)
+    found: list[str] = caller.memo.once(key, lambda: repository.time_zones(conn, hs_pks))
+    return found
+
+
 def page(
     session: Session,
     caller: Caller,
@@ -117,11 +150,28 @@ def page(
     """A page of visits; every row shown with patient data leaves its audit entry."""
     shown = caller.may(roles.READ_PATIENT_DATA)
     conn = session.connection()
+    if filters.zones is None and (filters.date_from or filters.date_to):
+        filters = replace(filters, zones=zones(conn, caller))
     rows, total = repository.visits_page(conn, filters, sort, offset, limit, with_patient=shown)
-    out = [(row, patient_of(row, caller.settings) if shown else None) for row in rows]
-    if shown:
-        audit.write(conn, caller.now, *(caller.record("visit.read", r, True) for r in rows))
+    if not shown:
+        return [(row, None) for row in rows], total
+    key = phi.decode_key(caller.settings.phi_key) if caller.settings.phi_key else None
+    out: list[tuple[Any, dict[str, Any] | None]] = [
+        (row, _patient(row.patient_data, key)) for row in rows
+    ]
+    audit.write_reads(
+        conn,
+        caller.now,
+        caller.principal.email,
+        caller.client,
+        [(row.health_system_pk, row.visit_id) for row in rows],
+    )
     return out, total
+
+
+def _patient(stored: str, key: bytes | None) -> dict[str, Any]:
+    data = phi.unseal(stored, key)
+    return {k: v for k, v in data.items() if k not in _NOT_PATIENT}
 
 
 def _context(session: Session, caller: Caller, row: Any, base_url: str) -> RequestContext:
