@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # more bytes buy little, and at 64 MiB the cache was most of a worker's peak RSS
     # (269 vs 192 MB over bench/suite.py's memory phase; docs/performance.md, issue 15).
     response_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0)
-    # Kept availability (availability/free_days.py): offered times per schedule-day and
+    # Kept availability (availability/kept_times.py): offered times per schedule-week and
     # seat-claims version. 4 MiB keeps ~2,700 schedule-days of a 15-minute grid; 8 MiB put
     # a worker's peak over 200 MB in bench/suite.py's memory phase (206.8 MB). 0: off.
     availability_cache_bytes: int = Field(default=4 * 1024 * 1024, ge=0)

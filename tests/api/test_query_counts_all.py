@@ -370,7 +370,7 @@ CASES = [
     Case("visit-settings", 9, f"/visit-settings/{CHEN_PC}"),
     # site, key, schedules, their weekly hours, their exceptions, their blocks, their
     # appointment types, their seat-claims versions, seats taken (a cold server: nothing
-    # kept yet; availability/free_days.py)
+    # kept yet; availability/kept_times.py)
     Case(
         "available-appointment-times",
         9,

@@ -547,7 +547,7 @@ def test_availability_is_read_every_time_and_a_hold_is_seen_at_once(
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-cache"
         # Never from the response cache: each answer reads the seat-claims versions of
-        # its schedules (the claims themselves only when they changed: free_days.py).
+        # its schedules (the claims themselves only when they changed: kept_times.py).
         assert [s for s in statements if "seat_claim_versions" in s]
     assert len(api_of(client).documents) == 0
     token = hold(client, keys.alpha_book, first)

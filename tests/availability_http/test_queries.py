@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from inquicker.availability.free_days import FreeDays
+from inquicker.availability.kept_times import KeptTimes
 from inquicker.memo import Memo
 from inquicker.tenancy.directory import FRESH_SECONDS, Directory
 from inquicker.tenancy.models import HealthSystem
@@ -42,7 +42,7 @@ def _cold(api: ApiClient) -> None:
     requests load them (however long the test takes: the tenant/key memo lapses by itself
     after a second)."""
     api.app.state.api.memo = Memo()  # type: ignore[attr-defined]
-    api.app.state.api.free_days = FreeDays()  # type: ignore[attr-defined]
+    api.app.state.api.kept_times = KeptTimes()  # type: ignore[attr-defined]
     api.app.state.api.directory = Directory()  # type: ignore[attr-defined]
 
 
@@ -91,7 +91,7 @@ def test_schedule_rules_are_memoised_until_the_data_version_changes(
         ok(get(api, ids(*TEN), avail.key))
     # BEGIN (SQLite only), claim versions, COMMIT: no rule tables read (site and key
     # memoised too), and no claims either: none changed, so every day is kept
-    # (availability/free_days.py).
+    # (availability/kept_times.py).
     assert not [s for s in warm if "schedule_hours" in s or "schedule_exceptions" in s]
     assert [s for s in warm if "seat_claim_versions" in s]
     assert not [s for s in warm if "seat_claims" in s]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from inquicker.availability.engine import cells_needed, format_times, offer_bounds, offered_times
-from inquicker.availability.free_days import Wanted
+from inquicker.availability.kept_times import Wanted
 from inquicker.availability.repository import BookableSchedule, cached_schedules, seats_taken
 from inquicker.catalog.models import AppointmentType
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
@@ -163,7 +163,7 @@ def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
     if requested_type and not any(s.type(requested_type) for s in schedules.values()):
         _check_type_exists(ctx, requested_type)
     wanted = [_wanted(schedules[i], requested_type, start, end, ctx.now) for i in ids]
-    times = ctx.free_days.offered_json(
+    times = ctx.kept_times.offered_json(
         ctx.session, [w for _, w in wanted if w is not None], int(ctx.now.timestamp())
     )
     offered = iter(times)

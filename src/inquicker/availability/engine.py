@@ -157,7 +157,7 @@ def free_starts(
     """Starts in [low, high) whose ``needed`` cells all exist and have a free seat.
 
     Lead time and horizon are the caller's (``offer_bounds``): what is free in a span does
-    not depend on when one asks, so availability/free_days.py keeps it per day.
+    not depend on when one asks, so availability/kept_times.py keeps it per day.
     """
     if high <= low or rules.capacity < 1:
         return []

@@ -12,7 +12,7 @@ from typing import NoReturn, cast
 
 from sqlalchemy.orm import Session
 
-from inquicker.availability.free_days import FreeDays
+from inquicker.availability.kept_times import KeptTimes
 from inquicker.memo import Memo, NeedsDatabase
 from inquicker.settings import Settings
 from inquicker.tenancy import changes
@@ -36,8 +36,8 @@ class RequestContext:
     # transaction began: memo keys that include it (with the data version) never serve
     # what a change committed here has replaced, as the response cache does not.
     generation: int = field(default_factory=changes.generation)
-    # Offered times per schedule-day and seat-claims version (availability.free_days).
-    free_days: FreeDays = field(default_factory=FreeDays)
+    # Offered times per schedule-week and seat-claims version (availability.kept_times).
+    kept_times: KeptTimes = field(default_factory=KeptTimes)
 
     def url(self, *parts: str) -> str:
         return "/".join((self.base_url, *parts))

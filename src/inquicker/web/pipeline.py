@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from inquicker.availability.free_days import FreeDays
+from inquicker.availability.kept_times import KeptTimes
 from inquicker.db.engine import WriteConflictError, immediate_writes
 from inquicker.db.replicas import Replicas
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, not_found
@@ -88,7 +88,7 @@ class Api:
 
     def __post_init__(self) -> None:
         self.documents = ResponseCache(self.settings.response_cache_bytes)
-        self.free_days = FreeDays(self.settings.availability_cache_bytes)
+        self.kept_times = KeptTimes(self.settings.availability_cache_bytes)
 
     async def handle(self, request: Request) -> Response:
         parsed: Parsed | ApiError | None = request.scope.get(PARSED)
@@ -239,7 +239,7 @@ class Api:
                 self.memo,
                 self.directory,
                 generation,
-                self.free_days,
+                self.kept_times,
             )
             rate: RateState | None = None
             if route.scope is not None:

@@ -17,7 +17,7 @@ down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The availability cache (availability/free_days.py) keeps each schedule's offered times
+# The availability cache (availability/kept_times.py) keeps each schedule's offered times
 # per (schedule, claims version): the version must change in the same transaction as every
 # claim, hold, hold conversion and release, whichever code path writes it. Triggers make
 # that a property of the table, not of each caller. A batch_alter_table of seat_claims on

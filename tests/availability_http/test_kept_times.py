@@ -1,4 +1,4 @@
-"""Offered times kept per schedule-day and claims version (availability/free_days.py) are
+"""Offered times kept per schedule-week and claims version (availability/kept_times.py) are
 always what the engine computes afresh.
 
 A seeded random walk (deterministic, so a failure replays) on both engines: claims and
@@ -257,7 +257,7 @@ def test_with_the_cache_off_every_answer_is_computed(
     with ApiClient(app, base_url="http://testserver") as api:
         first = times_of(get(api, day, avail.key))
         assert first == times_of(get(api, day, avail.key))
-        assert len(api.app.state.api.free_days) == 0  # type: ignore[attr-defined]
+        assert len(api.app.state.api.kept_times) == 0  # type: ignore[attr-defined]
     assert first[NY_CLINIC] == [
         "2026-12-02T09:00:00-05:00",
         "2026-12-02T09:15:00-05:00",
