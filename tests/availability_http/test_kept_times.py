@@ -31,7 +31,15 @@ from inquicker.settings import Settings
 from inquicker.tenancy.directory import FRESH_SECONDS, Directory
 from inquicker.tenancy.models import HealthSystem
 from tests.availability_http.fixture import KOLKATA, NY_CLINIC, NY_GROUP, Avail
-from tests.availability_http.helpers import get, ids, times_of
+from tests.availability_http.helpers import (
+    IN_OFFSET,
+    KOLKATA_DAY,
+    NY_CLINIC_DAY,
+    NY_OFFSET,
+    get,
+    ids,
+    times_of,
+)
 from tests.conftest import ApiClient
 
 SCHEDULES = (NY_CLINIC, NY_GROUP, KOLKATA)
@@ -258,14 +266,5 @@ def test_with_the_cache_off_every_answer_is_computed(
         first = times_of(get(api, day, avail.key))
         assert first == times_of(get(api, day, avail.key))
         assert len(api.app.state.api.kept_times) == 0  # type: ignore[attr-defined]
-    assert first[NY_CLINIC] == [
-        "2026-12-02T09:00:00-05:00",
-        "2026-12-02T09:15:00-05:00",
-        "2026-12-02T09:30:00-05:00",
-        "2026-12-02T09:45:00-05:00",
-        "2026-12-02T13:00:00-05:00",
-        "2026-12-02T13:15:00-05:00",
-        "2026-12-02T13:30:00-05:00",
-        "2026-12-02T13:45:00-05:00",
-    ]
-    assert len(first[KOLKATA]) == 6
+    assert first[NY_CLINIC] == [f"2026-12-02T{clock}:00{NY_OFFSET}" for clock in NY_CLINIC_DAY]
+    assert first[KOLKATA] == [f"2026-12-02T{clock}:00{IN_OFFSET}" for clock in KOLKATA_DAY]
