@@ -12,9 +12,10 @@ import orjson
 from sqlalchemy import select
 from starlette.responses import Response
 
-from inquicker.availability.engine import cells_needed, format_times, offer_bounds, offered_times
+from inquicker.availability.engine import cells_needed, cut_window, format_times, offered_times
 from inquicker.availability.kept_times import Wanted
 from inquicker.availability.repository import BookableSchedule, cached_schedules, seats_taken
+from inquicker.availability.zones import epoch_ceil, zone
 from inquicker.catalog.models import AppointmentType
 from inquicker.jsonapi.errors import ApiError, ErrorObject, bad_parameter, raise_if_any
 from inquicker.jsonapi.params import unknown_parameters
@@ -162,7 +163,8 @@ def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
     _check_budget(list(schedules.values()), start, end)
     if requested_type and not any(s.type(requested_type) for s in schedules.values()):
         _check_type_exists(ctx, requested_type)
-    wanted = [_wanted(schedules[i], requested_type, start, end, ctx.now) for i in ids]
+    window = _Window(start, end, epoch_ceil(ctx.now))
+    wanted = [_wanted(schedules[i], requested_type, window) for i in ids]
     times = ctx.kept_times.offered_json(
         ctx.session, [w for _, w in wanted if w is not None], int(ctx.now.timestamp())
     )
@@ -178,8 +180,27 @@ def available_times(ctx: RequestContext, req: ApiRequest) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
+class _Window:
+    """The request's window in whole UTC epoch seconds, per time zone (a date means that
+    zone's midnight; most requests name schedules of one or two zones)."""
+
+    def __init__(self, start: Bound, end: Bound, now: int) -> None:
+        self.start, self.end, self.now = start, end, now
+        self._by_zone: dict[str, tuple[int, int]] = {}
+
+    def in_zone(self, name: str) -> tuple[int, int]:
+        found = self._by_zone.get(name)
+        if found is None:
+            local = zone(name)
+            found = self._by_zone[name] = (
+                epoch_ceil(self.start.instant(local, end=False)),
+                epoch_ceil(self.end.instant(local, end=True)),
+            )
+        return found
+
+
 def _wanted(
-    schedule: BookableSchedule, requested_type: str | None, start: Bound, end: Bound, now: datetime
+    schedule: BookableSchedule, requested_type: str | None, window: _Window
 ) -> tuple[str | None, Wanted | None]:
     """The appointment type answered for and what to look up (None: the schedule does not
     offer the type asked for). The same choices as ``_times_for``."""
@@ -189,10 +210,7 @@ def _wanted(
         return type_id, None
     rules = schedule.rules
     duration = offered.duration_minutes if offered else rules.slot_minutes
-    zone = ZoneInfo(rules.time_zone)
-    low, high = offer_bounds(
-        rules, start.instant(zone, end=False), end.instant(zone, end=True), now
-    )
+    low, high = cut_window(rules, *window.in_zone(rules.time_zone), window.now)
     return type_id, Wanted(schedule.pk, rules, cells_needed(rules, duration), low, high)
 
 

@@ -29,9 +29,11 @@ __all__ = [
     "OpenRange",
     "ScheduleRules",
     "bookable_bounds",
+    "bookable_bounds_at",
     "cell_starts",
     "cells_needed",
     "covered_cells",
+    "cut_window",
     "format_times",
     "free_starts",
     "offer_bounds",
@@ -51,9 +53,13 @@ def bookable_bounds(rules: ScheduleRules, now: datetime) -> tuple[int, int]:
 
     Explain and offered_times both read lead and horizon here, so they cannot disagree.
     """
-    now_s = epoch_ceil(now)
     # Integer starts t satisfy t >= x iff t >= ceil(x), and t < x iff t < ceil(x).
-    return now_s + rules.lead_minutes * 60, now_s + rules.horizon_days * DAY
+    return bookable_bounds_at(rules, epoch_ceil(now))
+
+
+def bookable_bounds_at(rules: ScheduleRules, now: int) -> tuple[int, int]:
+    """``bookable_bounds`` for ``now`` in whole UTC epoch seconds (rounded up)."""
+    return now + rules.lead_minutes * 60, now + rules.horizon_days * DAY
 
 
 def cell_starts(
@@ -132,9 +138,14 @@ def offer_bounds(
 ) -> tuple[int, int]:
     """[low, high): the window cut by lead time and horizon, as UTC epoch seconds (empty when
     high <= low)."""
-    earliest, latest = bookable_bounds(rules, now)
     # Integer starts t satisfy t >= x iff t >= ceil(x), and t < x iff t < ceil(x).
-    return max(epoch_ceil(window_start), earliest), min(epoch_ceil(window_end), latest)
+    return cut_window(rules, epoch_ceil(window_start), epoch_ceil(window_end), epoch_ceil(now))
+
+
+def cut_window(rules: ScheduleRules, low: int, high: int, now: int) -> tuple[int, int]:
+    """``offer_bounds`` in whole UTC epoch seconds (each rounded up)."""
+    earliest, latest = bookable_bounds_at(rules, now)
+    return max(low, earliest), min(high, latest)
 
 
 def offered_times(
