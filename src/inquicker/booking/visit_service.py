@@ -11,8 +11,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Insert
 from sqlalchemy.orm import Session
 
 from inquicker.availability.engine import covered_cells
@@ -211,27 +213,23 @@ def create_visit(
         appointment_type=offered.id if offered else None,
     )
     event_type = lifecycle.EVENT_TYPES[lifecycle.BOOKED]
+    statement: Insert | None = None
+    change_params: dict[str, Any] | None = None
     if conn.dialect.name == "postgresql":
-        record_event(
-            conn,
-            event_type,
-            health_system_pk=facts.health_system_pk,
-            visit_pk=pk,
-            payload=payload,
-            now=now,
-            statement=_EVENT_USING_TOKEN,
-            change_params=use_token_params(record.jti, epoch, pk),
-        )
+        # One round trip: the event's insert also marks the token used.
+        statement, change_params = _EVENT_USING_TOKEN, use_token_params(record.jti, epoch, pk)
     else:
         use_token(conn, record.jti, epoch, pk)
-        record_event(
-            conn,
-            event_type,
-            health_system_pk=facts.health_system_pk,
-            visit_pk=pk,
-            payload=payload,
-            now=now,
-        )
+    record_event(
+        conn,
+        event_type,
+        health_system_pk=facts.health_system_pk,
+        visit_pk=pk,
+        payload=payload,
+        now=now,
+        statement=statement,
+        change_params=change_params,
+    )
     booked = BookedVisit(
         pk,
         visit_id,

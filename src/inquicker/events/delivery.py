@@ -248,31 +248,24 @@ def _hl7_details(conn: Connection, pks: list[int]) -> list[Claimed]:
     ]
 
 
+# What settling an attempt writes; one delivery by pk, or many settled alike at once.
+_SETTLED_VALUES = {
+    "status": bindparam("new_status"),
+    "attempts": DELIVERIES.c.attempts + 1,
+    "next_attempt_at": bindparam("next_at"),
+    "lease_until": None,
+    "first_attempt_at": bindparam("first_at"),
+    "delivered_at": bindparam("delivered_at"),
+}
 _SETTLE = (
     update(DELIVERIES)
     .where(DELIVERIES.c.pk == bindparam("d_pk"), DELIVERIES.c.status == PENDING)
-    .values(
-        status=bindparam("new_status"),
-        attempts=DELIVERIES.c.attempts + 1,
-        next_attempt_at=bindparam("next_at"),
-        lease_until=None,
-        first_attempt_at=bindparam("first_at"),
-        delivered_at=bindparam("delivered_at"),
-    )
+    .values(_SETTLED_VALUES)
 )
-
-
 _SETTLE_MANY = (
     update(DELIVERIES)
     .where(DELIVERIES.c.pk.in_(bindparam("d_pks", expanding=True)), DELIVERIES.c.status == PENDING)
-    .values(
-        status=bindparam("new_status"),
-        attempts=DELIVERIES.c.attempts + 1,
-        next_attempt_at=bindparam("next_at"),
-        lease_until=None,
-        first_attempt_at=bindparam("first_at"),
-        delivered_at=bindparam("delivered_at"),
-    )
+    .values(_SETTLED_VALUES)
 )
 
 

@@ -107,15 +107,16 @@ def record_event(
     visit_pk: int,
     payload: dict[str, Any],
     now: datetime,
-    statement: Insert = _INSERT,
+    statement: Insert | None = None,
     change_params: Mapping[str, Any] | None = None,
 ) -> int:
     """Insert the event (one statement, in the caller's transaction); its pk.
 
     ``statement``/``change_params``: an ``insert_after`` statement and its change's
-    parameters, to run a change of the caller's in the same statement."""
+    parameters, to run a change of the caller's in the same statement (None: the event
+    alone)."""
     pk: int = conn.execute(
-        statement,
+        statement if statement is not None else _INSERT,
         {
             **(change_params or {}),
             "health_system_pk": health_system_pk,

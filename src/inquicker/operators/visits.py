@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from inquicker.availability.endpoint import times_on
 from inquicker.availability.zones import format_times
 from inquicker.booking import lifecycle, phi
-from inquicker.booking.repository import visit_by_id
+from inquicker.booking.repository import BookedVisit, visit_by_id
 from inquicker.booking.reschedule import target_schedule, type_for
 from inquicker.booking.visit_management_endpoint import apply_change
 from inquicker.memo import Memo
@@ -174,6 +174,18 @@ def _patient(stored: str, key: bytes | None) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in _NOT_PATIENT}
 
 
+def _operators_visit(
+    session: Session, caller: Caller, visit_id: str
+) -> tuple[Any, BookedVisit] | None:
+    """The visit's row (no patient data) and its booking record, when it is this
+    operator's."""
+    conn = session.connection()
+    hs_pks = caller.principal.health_system_pks
+    row = repository.visit_row(conn, visit_id, hs_pks, with_patient=False)
+    visit = visit_by_id(conn, visit_id, tuple(hs_pks)) if row is not None else None
+    return None if row is None or visit is None else (row, visit)
+
+
 def _context(session: Session, caller: Caller, row: Any, base_url: str) -> RequestContext:
     """The booking context of a visit's own site: a reschedule's visit token was (or is)
     issued for it, and only its health system's schedules are in reach."""
@@ -203,12 +215,10 @@ def move_options(
     Reads no patient data (nothing to audit); the times are the partner API's answer for
     the schedule and the visit's appointment type.
     """
-    conn = session.connection()
-    hs_pks = caller.principal.health_system_pks
-    row = repository.visit_row(conn, visit_id, hs_pks, with_patient=False)
-    visit = visit_by_id(conn, visit_id, tuple(hs_pks)) if row is not None else None
-    if row is None or visit is None:
+    found = _operators_visit(session, caller, visit_id)
+    if found is None:
         return None
+    row, visit = found
     ctx = _context(session, caller, row, "")
     schedule = target_schedule(ctx, visit, None)
     if schedule is None:
@@ -239,12 +249,11 @@ def change(
 ) -> Any | None:
     """Apply a visits PATCH document as an operator (no cancellation cutoff); audited.
     The visit's row afterwards, or None when it is not this operator's."""
-    conn = session.connection()
-    hs_pks = caller.principal.health_system_pks
-    row = repository.visit_row(conn, visit_id, hs_pks, with_patient=False)
-    visit = visit_by_id(conn, visit_id, tuple(hs_pks)) if row is not None else None
-    if row is None or visit is None:
+    found = _operators_visit(session, caller, visit_id)
+    if found is None:
         return None
+    row, visit = found
+    conn, hs_pks = session.connection(), caller.principal.health_system_pks
     ctx = _context(session, caller, row, base_url)
     changed = apply_change(ctx, visit, attributes_, relationships, meta, operator=True)
     after: Any = repository.visit_row(conn, visit_id, hs_pks, with_patient=False)

@@ -186,6 +186,7 @@ class Api:
             self.memo,
             self.directory,
             generation,
+            self.kept_times,
         )
         try:
             with memory_only():
